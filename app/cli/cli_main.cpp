@@ -1,0 +1,56 @@
+// scalelab-cli: the headless side of ScaleLab.
+
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "app/cli/args.h"
+#include "app/cli/commands.h"
+#include "core/error.h"
+
+namespace {
+
+const char* const kUsage = R"(usage: scalelab-cli COMMAND [options]
+
+commands:
+  datasets                      list the datasets found on this machine
+  dataset-info --dataset SPEC [--json]
+                                sizes, classes, channels, image size, per-channel mean/std
+  help                          this text
+
+SPEC: fashion-mnist (default; found automatically), fashion-mnist:PATH, mnist:PATH,
+      cifar10:PATH or folder:PATH (one subfolder of images per class).
+Environment: SCALELAB_DATA  a folder searched first for fashion-mnist (and mnist/, cifar10/).
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    using namespace scalelab;
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
+        std::fputs(kUsage, args.empty() ? stderr : stdout);
+        return args.empty() ? 2 : 0;
+    }
+    const std::string command = args[0];
+    args.erase(args.begin());
+    try {
+        if (command == "datasets") {
+            return cli::runDatasets(args);
+        }
+        if (command == "dataset-info") {
+            return cli::runDatasetInfo(args);
+        }
+        throw cli::UsageError("unknown command '" + command + "'");
+    } catch (const cli::UsageError& e) {
+        std::cerr << "scalelab-cli " << command << ": " << e.what() << "\n\n" << kUsage;
+        return 2;
+    } catch (const Error& e) {
+        std::cerr << "error: " << e.what() << "\n";
+        return 1;
+    } catch (const std::exception& e) {
+        std::cerr << "error (unexpected): " << e.what() << "\n";
+        return 1;
+    }
+}

@@ -1,0 +1,13 @@
+#pragma once
+// One function per scalelab-cli command; each takes the arguments after the command name and
+// returns the process exit code. Errors are thrown (UsageError, scalelab::Error).
+
+#include <string>
+#include <vector>
+
+namespace scalelab::cli {
+
+int runDatasets(const std::vector<std::string>& args);
+int runDatasetInfo(const std::vector<std::string>& args);
+
+}  // namespace scalelab::cli

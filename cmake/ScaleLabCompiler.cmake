@@ -1,0 +1,25 @@
+# Compiler launcher and warnings shared by every ScaleLab target.
+
+# ccache, when present. Precompiled headers need these sloppiness settings to hit the cache.
+find_program(SCALELAB_CCACHE ccache)
+if(SCALELAB_CCACHE AND NOT CMAKE_CXX_COMPILER_LAUNCHER)
+    set(CMAKE_CXX_COMPILER_LAUNCHER
+        ${CMAKE_COMMAND} -E env
+        "CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime"
+        ${SCALELAB_CCACHE})
+    message(STATUS "ScaleLab: using ccache (${SCALELAB_CCACHE})")
+endif()
+
+# scalelab_warnings(target): the warning set every first-party target compiles with.
+function(scalelab_warnings target)
+    if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+        target_compile_options(${target} PRIVATE -Wall -Wextra -Wno-unused-parameter)
+    endif()
+endfunction()
+
+# scalelab_torch_pch(target): reuse the core's precompiled torch header where possible.
+function(scalelab_torch_pch target)
+    if(SCALELAB_USE_PCH)
+        target_precompile_headers(${target} REUSE_FROM scalelab_core)
+    endif()
+endfunction()

@@ -1,0 +1,108 @@
+#pragma once
+// From a loaded dataset to training batches: a seeded train/validation split, normalization from
+// the train split, one resize per resolution (cached), augmentation and a shuffling iterator.
+
+#include <torch/torch.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <vector>
+
+#include "core/data/dataset.h"
+
+namespace scalelab {
+
+enum class Part { Train, Validation, Test };
+const char* partName(Part part);
+
+struct SplitOptions {
+    double valFraction = 0.1;  // share of the train images held out for validation, [0, 0.9]
+    int64_t trainSubset = 0;   // keep only this many training images after the split; 0 = all
+    int64_t testSubset = 0;    // keep only this many test images (first ones); 0 = all
+    uint64_t seed = 42;        // seed of the split's shuffle: the same seed, the same split
+};
+
+struct AugmentOptions {
+    int cropPadding = 0;          // px of zero padding before a random crop back to size; 0 = off
+    bool horizontalFlip = false;  // random left-right flip (off by default: wrong for digits)
+};
+
+// Per-channel normalization: x' = (x / 255 - mean) / std.
+struct Normalization {
+    std::vector<float> mean;  // per channel, [0,1] pixel scale
+    std::vector<float> std;   // per channel, [0,1] pixel scale, > 0
+};
+
+struct BatchOptions {
+    int64_t batchSize = 128;             // images per batch
+    bool shuffle = true;                 // a new random order each epoch
+    uint64_t seed = 0;                   // seed of this epoch's order and augmentation
+    bool dropLast = false;               // skip a final batch smaller than batchSize
+    AugmentOptions augment;              // applied to train batches only by the caller's choice
+    torch::Device device = torch::kCPU;  // where batches are delivered
+};
+
+struct Batch {
+    torch::Tensor images;  // float32 [N,C,R,R], normalized, on BatchOptions::device
+    torch::Tensor labels;  // int64 [N], on BatchOptions::device
+    int64_t index = 0;     // batch number within the epoch, from 0
+};
+
+// Walks one epoch of (uint8 images, labels) in batches. Each batch is one gather (index_select)
+// of the cached tensor plus vectorized augmentation and normalization: no per-sample copies.
+class BatchIterator {
+public:
+    BatchIterator(torch::Tensor imagesU8, torch::Tensor labels, const Normalization& norm,
+                  const BatchOptions& options);
+    int64_t batchCount() const;
+    int64_t sampleCount() const { return images_.size(0); }
+    // Fills `out` with the next batch; false at the end of the epoch.
+    bool next(Batch& out);
+
+private:
+    torch::Tensor images_, labels_, order_;
+    torch::Tensor scale_, shift_;  // [1,C,1,1] float: x * scale - shift normalizes
+    BatchOptions options_;
+    int64_t position_ = 0, batchIndex_ = 0;
+    std::mt19937_64 rng_;
+};
+
+// A dataset prepared for training: the split, the normalization and the resolution cache.
+class DataPipeline {
+public:
+    DataPipeline(std::shared_ptr<const Dataset> dataset, const SplitOptions& options);
+
+    const Dataset& dataset() const { return *dataset_; }
+    const SplitOptions& options() const { return options_; }
+    const Normalization& normalization() const { return norm_; }
+    int64_t size(Part part) const;
+    const torch::Tensor& indices(Part part) const;  // int64 indices into train or test images
+    torch::Tensor labels(Part part) const;          // int64 [N]
+
+    // The part's images at resolution x resolution px, uint8 [N,C,R,R]. Resized (bilinear,
+    // antialiased when shrinking) once per part and resolution, then served from the cache.
+    torch::Tensor images(Part part, int64_t resolution);
+    // How many resized copies the cache holds (for tests and memory readouts).
+    size_t cachedResolutions() const;
+
+    BatchIterator batches(Part part, int64_t resolution, const BatchOptions& options);
+
+private:
+    std::shared_ptr<const Dataset> dataset_;
+    SplitOptions options_;
+    torch::Tensor trainIdx_, valIdx_, testIdx_;
+    Normalization norm_;
+    mutable std::mutex mutex_;
+    std::map<std::pair<int, int64_t>, torch::Tensor> cache_;
+};
+
+// Resizes uint8 [N,C,H,W] images to side x side (bilinear; antialiased when shrinking), rounding
+// back to uint8. Processes chunks so memory stays bounded.
+torch::Tensor resizeImagesU8(const torch::Tensor& imagesU8, int64_t side);
+
+// A deterministic permutation of 0..n-1 (Fisher-Yates on mt19937_64), the same on every platform.
+std::vector<int64_t> seededPermutation(int64_t n, uint64_t seed);
+
+}  // namespace scalelab
