@@ -11,7 +11,7 @@
 #include "core/data/file_io.h"
 #include "core/error.h"
 
-#ifdef SCALELAB_HAVE_OPENCV
+#ifdef SCALELAB_CORE_HAS_OPENCV
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #endif
@@ -76,7 +76,7 @@ struct FileItem {
 
 Dataset loadImageFolder(const std::string& folder, const DatasetSpec& spec,
                         const ProgressFn& progress) {
-#ifndef SCALELAB_HAVE_OPENCV
+#ifndef SCALELAB_CORE_HAS_OPENCV
     (void)folder;
     (void)spec;
     (void)progress;
