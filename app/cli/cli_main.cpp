@@ -8,6 +8,7 @@
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
 #include "core/error.h"
+#include "core/runtime.h"
 
 namespace {
 
@@ -17,6 +18,7 @@ commands:
   datasets                      list the datasets found on this machine
   dataset-info --dataset SPEC [--json]
                                 sizes, classes, channels, image size, per-channel mean/std
+  version                       ScaleLab, LibTorch, device and thread count
   help                          this text
 
 SPEC: fashion-mnist (default; found automatically), fashion-mnist:PATH, mnist:PATH,
@@ -36,6 +38,11 @@ int main(int argc, char** argv) {
     const std::string command = args[0];
     args.erase(args.begin());
     try {
+        applyThreadCount(0);  // every core unless a command says otherwise
+        if (command == "version") {
+            std::cout << "scalelab-cli 0.1.0\n" << describeRuntime(runtimeInfo()) << "\n";
+            return 0;
+        }
         if (command == "datasets") {
             return cli::runDatasets(args);
         }

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs everything ScaleLab needs from Debian 12's apt. Safe to run again: it installs only
+# what is missing, and needs no network when nothing is.
+#
+#   scripts/setup.sh              core + GUI + tests
+#   scripts/setup.sh --core-only  core, CLI and core tests only: no Qt (GPU servers, CI shards)
+set -euo pipefail
+
+core_packages=(
+    build-essential cmake ninja-build ccache pkg-config
+    libtorch-dev
+    libopenblas0-pthread        # mandatory: without it LibTorch falls back to reference BLAS (~50x slower)
+    zlib1g-dev nlohmann-json3-dev libopencv-dev libgtest-dev
+    dataset-fashion-mnist       # the default dataset, /usr/share/datasets/fashion-mnist
+    python3 python3-torchvision # test oracle and benchmark peer (/usr/bin/python3)
+)
+gui_packages=(
+    qt6-base-dev qt6-svg-dev qt6-qpa-plugins libqcustomplot-dev
+    fonts-dejavu-core xvfb xauth
+)
+
+packages=("${core_packages[@]}")
+if [[ "${1:-}" != "--core-only" ]]; then
+    packages+=("${gui_packages[@]}")
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$p")
+    fi
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+    echo "setup: all ${#packages[@]} packages already installed"
+    exit 0
+fi
+
+echo "setup: installing ${#missing[@]} missing packages: ${missing[*]}"
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null || { echo "setup: needs root or sudo to run apt-get" >&2; exit 1; }
+    sudo=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -q
+"${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+echo "setup: done"
