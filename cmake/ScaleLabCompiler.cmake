@@ -1,10 +1,12 @@
 # Compiler launcher and warnings shared by every ScaleLab target.
 
-# ccache, when present. Precompiled headers need these sloppiness settings to hit the cache.
+# ccache, when present. BASEDIR + NOHASHDIR make paths relative, so a fresh clone in another
+# folder (as CI makes) still hits the cache.
 find_program(SCALELAB_CCACHE ccache)
 if(SCALELAB_CCACHE AND NOT CMAKE_CXX_COMPILER_LAUNCHER)
     set(CMAKE_CXX_COMPILER_LAUNCHER
         ${CMAKE_COMMAND} -E env
+        "CCACHE_BASEDIR=${CMAKE_SOURCE_DIR}" "CCACHE_NOHASHDIR=1"
         "CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime"
         ${SCALELAB_CCACHE})
     message(STATUS "ScaleLab: using ccache (${SCALELAB_CCACHE})")
