@@ -7,6 +7,7 @@
 
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
+#include "app/cli/model_args.h"
 #include "core/error.h"
 #include "core/runtime.h"
 
@@ -18,13 +19,24 @@ commands:
   datasets                      list the datasets found on this machine
   dataset-info --dataset SPEC [--json]
                                 sizes, classes, channels, image size, per-channel mean/std
+  info --model NAME [scaling options] [--json] [--stages-only] [--batch-size B]
+                                architecture and exact params / MACs, without running it
+  parity-case --model NAME --out DIR [--seed S] [--batch N]
+                                seeded weights + inputs + logits for the torchvision parity test
   version                       ScaleLab, LibTorch, device and thread count
   help                          this text
 
 SPEC: fashion-mnist (default; found automatically), fashion-mnist:PATH, mnist:PATH,
       cifar10:PATH or folder:PATH (one subfolder of images per class).
+%MODEL%
 Environment: SCALELAB_DATA  a folder searched first for fashion-mnist (and mnist/, cifar10/).
 )";
+
+std::string usage() {
+    std::string u = kUsage;
+    u.replace(u.find("%MODEL%"), 7, scalelab::cli::kModelOptionsHelp);
+    return u;
+}
 
 }  // namespace
 
@@ -32,7 +44,7 @@ int main(int argc, char** argv) {
     using namespace scalelab;
     std::vector<std::string> args(argv + 1, argv + argc);
     if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
-        std::fputs(kUsage, args.empty() ? stderr : stdout);
+        std::fputs(usage().c_str(), args.empty() ? stderr : stdout);
         return args.empty() ? 2 : 0;
     }
     const std::string command = args[0];
@@ -43,6 +55,12 @@ int main(int argc, char** argv) {
             std::cout << "scalelab-cli 0.1.0\n" << describeRuntime(runtimeInfo()) << "\n";
             return 0;
         }
+        if (command == "info") {
+            return cli::runInfo(args);
+        }
+        if (command == "parity-case") {
+            return cli::runParityCase(args);
+        }
         if (command == "datasets") {
             return cli::runDatasets(args);
         }
@@ -51,7 +69,7 @@ int main(int argc, char** argv) {
         }
         throw cli::UsageError("unknown command '" + command + "'");
     } catch (const cli::UsageError& e) {
-        std::cerr << "scalelab-cli " << command << ": " << e.what() << "\n\n" << kUsage;
+        std::cerr << "scalelab-cli " << command << ": " << e.what() << "\n\n" << usage();
         return 2;
     } catch (const Error& e) {
         std::cerr << "error: " << e.what() << "\n";

@@ -9,5 +9,7 @@ namespace scalelab::cli {
 
 int runDatasets(const std::vector<std::string>& args);
 int runDatasetInfo(const std::vector<std::string>& args);
+int runInfo(const std::vector<std::string>& args);
+int runParityCase(const std::vector<std::string>& args);
 
 }  // namespace scalelab::cli

@@ -1,6 +1,11 @@
 #include "core/data/file_io.h"
 
+#include <unistd.h>
 #include <zlib.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 
 #include <filesystem>
 #include <fstream>
@@ -126,6 +131,34 @@ std::vector<uint8_t> readFileMaybeGzip(const std::string& path) {
         return gunzip(bytes, path);
     }
     return bytes;
+}
+
+void writeFileAtomic(const std::string& path, const void* data, size_t size) {
+    const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
+    {
+        std::FILE* f = std::fopen(tmp.c_str(), "wb");
+        if (!f) {
+            throw Error(path + ": cannot write (" + std::strerror(errno) + ")");
+        }
+        const size_t written = size ? std::fwrite(data, 1, size, f) : 0;
+        const bool ok = written == size && std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0;
+        const int err = errno;
+        std::fclose(f);
+        if (!ok) {
+            std::remove(tmp.c_str());
+            throw Error(path + ": write failed after " + std::to_string(written) + " of " +
+                        std::to_string(size) + " bytes (" + std::strerror(err) + ")");
+        }
+    }
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+        const int err = errno;
+        std::remove(tmp.c_str());
+        throw Error(path + ": cannot replace the file (" + std::strerror(err) + ")");
+    }
+}
+
+void writeFileAtomic(const std::string& path, const std::string& text) {
+    writeFileAtomic(path, text.data(), text.size());
 }
 
 std::string joinPath(const std::string& folder, const std::string& name) {

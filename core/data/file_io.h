@@ -20,6 +20,11 @@ std::vector<uint8_t> gunzip(const std::vector<uint8_t>& compressed, const std::s
 // Reads a file and gunzips it when it is gzip-compressed, whatever its name.
 std::vector<uint8_t> readFileMaybeGzip(const std::string& path);
 
+// Writes a file atomically: to PATH.tmp-<pid>, flushed, then renamed over PATH, so a crash at
+// any moment leaves either the old file or the new one. Throws Error naming the path.
+void writeFileAtomic(const std::string& path, const void* data, size_t size);
+void writeFileAtomic(const std::string& path, const std::string& text);
+
 // Joins a folder and a file name with one '/'.
 std::string joinPath(const std::string& folder, const std::string& name);
 

@@ -1,0 +1,67 @@
+#pragma once
+// Cost of a model without building or running it: per-layer rows (name, type, output shape,
+// params, MACs), per-stage totals and an activation-memory estimate. Torch-free and fast enough
+// to run on every slider move (B7: see docs/BENCHMARKS.md).
+//
+// MACs are multiply-accumulates of convolutions and linear layers only -- the convention behind
+// the EfficientNet paper's and torchvision's "FLOPs". FLOPs, where shown, are 2 x MACs.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/models/model_spec.h"
+
+namespace scalelab {
+
+struct LayerRow {
+    std::string name;      // torchvision module path ("features.1.0.block.0.0", "layer1.0.conv1")
+    std::string type;      // "Conv2d 3x3/2 dw", "BatchNorm2d", "Linear", ...
+    std::string stage;     // "stem", "stage 1".., "head", "classifier"
+    int64_t channels = 0;  // output channels (features for Linear)
+    int64_t height = 0;    // output px (1 for Linear)
+    int64_t width = 0;     // output px
+    int64_t params = 0;    // learnable parameters
+    int64_t macs = 0;      // multiply-accumulates for one image
+};
+
+struct StageCost {
+    std::string name;  // "stem", "stage 1".., "head", "classifier"
+    int64_t outChannels = 0;
+    int64_t repeats = 0;    // blocks (0 for stem/head/classifier)
+    int64_t stride = 1;     // stride of its first layer/block
+    int64_t outHeight = 0;  // px
+    int64_t outWidth = 0;   // px
+    int64_t params = 0;
+    int64_t macs = 0;  // per image
+};
+
+struct ModelAnalysis {
+    ModelSpec spec;
+    std::vector<LayerRow> layers;
+    std::vector<StageCost> stages;
+    int64_t params = 0;  // total learnable parameters (equals the built module's count)
+    int64_t macs = 0;    // total conv + linear multiply-accumulates per image
+    int64_t flops() const { return 2 * macs; }  // FLOPs = 2 x MACs
+    // Float32 values the forward keeps for backward per image: every conv, BN, activation and
+    // SE output (an estimate of autograd's saved tensors).
+    int64_t activationValuesPerImage = 0;
+    double analysisSeconds = 0;  // wall time this analysis took
+
+    // Estimated training memory in bytes for a batch: activations x batch x 4 B, plus weights,
+    // gradients and two optimizer slots (4 x params x 4 B).
+    double trainingMemoryBytes(int64_t batchSize) const;
+};
+
+// Plans (validating; SpecError on an impossible spec) and costs the model.
+ModelAnalysis analyzeModel(const ModelSpec& spec);
+
+// JSON: params, macs, flops, resolution, in_channels, num_classes, name, family, width, depth,
+// resolution_coef, stages [{name, out_channels, repeats, stride, out_size, params, macs}],
+// memory estimate, and when `withLayers` the per-layer rows.
+std::string analysisToJson(const ModelAnalysis& analysis, bool withLayers, int64_t batchSize = 128);
+
+// "5.29 M", "385.8 M", "1.81 G": for readouts.
+std::string humanCount(double value);
+
+}  // namespace scalelab

@@ -1,0 +1,132 @@
+#include "core/models/model.h"
+
+#include <fstream>
+#include <map>
+
+#include "core/data/file_io.h"
+#include "core/error.h"
+
+namespace scalelab {
+
+ScaleModel buildEfficientNet(const ArchPlan& plan);  // efficientnet.cpp
+ScaleModel buildResNet(const ArchPlan& plan);        // resnet.cpp
+
+ScaleModel buildModel(const ModelSpec& spec) {
+    const ArchPlan plan = planModel(spec);  // throws SpecError before any tensor exists
+    return spec.family == Family::EfficientNet ? buildEfficientNet(plan) : buildResNet(plan);
+}
+
+std::vector<FeatureInfo> ScaleModelImpl::featureInfo() const {
+    std::vector<FeatureInfo> out;
+    int64_t side = plan_.spec.resolution;
+    int64_t reduction = 1;
+    auto shrink = [&](int stride) {
+        side = (side - 1) / stride + 1;
+        reduction *= stride;
+    };
+    shrink(plan_.stemStride);
+    if (plan_.stemPool) {
+        shrink(2);
+    }
+    const bool effnet = plan_.spec.family == Family::EfficientNet;
+    out.push_back({0, "stem", effnet ? "features.0" : "conv1", plan_.stemOut, reduction});
+    for (size_t i = 0; i < plan_.stages.size(); ++i) {
+        const StagePlan& st = plan_.stages[i];
+        shrink(st.stride);
+        out.push_back({int(i + 1), st.name, st.key, st.outChannels, reduction});
+    }
+    return out;
+}
+
+int64_t ScaleModelImpl::parameterCount() const {
+    int64_t n = 0;
+    for (const auto& p : parameters()) {
+        n += p.numel();
+    }
+    return n;
+}
+
+std::vector<std::pair<std::string, torch::Tensor>> namedStateDict(const torch::nn::Module& model) {
+    std::vector<std::pair<std::string, torch::Tensor>> out;
+    for (const auto& p : model.named_parameters(/*recurse=*/true)) {
+        out.emplace_back(p.key(), p.value());
+    }
+    for (const auto& b : model.named_buffers(/*recurse=*/true)) {
+        out.emplace_back(b.key(), b.value());
+    }
+    return out;
+}
+
+void saveStateDictPickle(const torch::nn::Module& model, const std::string& path) {
+    c10::Dict<std::string, at::Tensor> dict;
+    for (const auto& [name, tensor] : namedStateDict(model)) {
+        dict.insert(name, tensor.detach().to(torch::kCPU).contiguous().clone());
+    }
+    const std::vector<char> bytes = torch::pickle_save(c10::IValue(dict));
+    writeFileAtomic(path, bytes.data(), bytes.size());
+}
+
+void loadStateDictPickle(torch::nn::Module& model, const std::string& path) {
+    const std::vector<uint8_t> raw = readFileBytes(path);
+    c10::IValue value;
+    try {
+        value = torch::pickle_load(std::vector<char>(raw.begin(), raw.end()));
+    } catch (const std::exception& e) {
+        throw DataError(path + ": not a readable state dict (" +
+                        std::string(e.what()).substr(0, 200) + ")");
+    }
+    if (!value.isGenericDict()) {
+        throw DataError(path + ": holds a " + value.tagKind() + ", expected a dict of tensors");
+    }
+    std::map<std::string, torch::Tensor> stored;
+    for (const auto& item : value.toGenericDict()) {
+        if (!item.key().isString() || !item.value().isTensor()) {
+            throw DataError(path + ": an entry is not a (name, tensor) pair");
+        }
+        stored[item.key().toStringRef()] = item.value().toTensor();
+    }
+    std::vector<std::string> missing, mismatched;
+    auto own = namedStateDict(model);
+    for (const auto& [name, tensor] : own) {
+        auto it = stored.find(name);
+        if (it == stored.end()) {
+            missing.push_back(name);
+        } else if (it->second.sizes() != tensor.sizes()) {
+            mismatched.push_back(name + " (file " + c10::str(it->second.sizes()) + ", model " +
+                                 c10::str(tensor.sizes()) + ")");
+        }
+    }
+    std::vector<std::string> unexpected;
+    for (const auto& [name, tensor] : stored) {
+        bool known = false;
+        for (const auto& o : own) {
+            known = known || o.first == name;
+        }
+        if (!known) {
+            unexpected.push_back(name);
+        }
+    }
+    auto list = [](const std::vector<std::string>& v) {
+        std::string s;
+        for (size_t i = 0; i < v.size() && i < 5; ++i) {
+            s += (i ? ", " : "") + v[i];
+        }
+        return v.size() > 5 ? s + ", ... (" + std::to_string(v.size()) + " in all)" : s;
+    };
+    if (!missing.empty() || !unexpected.empty() || !mismatched.empty()) {
+        std::string msg = path + ": does not fit this model:";
+        if (!missing.empty())
+            msg += " missing " + list(missing) + ";";
+        if (!unexpected.empty())
+            msg += " unexpected " + list(unexpected) + ";";
+        if (!mismatched.empty())
+            msg += " wrong shape " + list(mismatched) + ";";
+        throw DataError(msg);
+    }
+    torch::NoGradGuard guard;
+    for (auto& [name, tensor] : own) {
+        tensor.copy_(stored[name].to(tensor.device(), tensor.scalar_type()));
+    }
+}
+
+}  // namespace scalelab

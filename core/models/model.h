@@ -1,0 +1,66 @@
+#pragma once
+// LibTorch models built from a ModelSpec: EfficientNet and ResNet with torchvision's module
+// layout, so state-dict keys match torchvision's exactly.
+
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/models/arch_plan.h"
+#include "core/models/model_spec.h"
+
+namespace scalelab {
+
+// Where a stage's output sits: for feature-map viewers and pruning.
+struct FeatureInfo {
+    int stage = 0;          // 0 = stem, 1.. = stages
+    std::string name;       // "stem", "stage 1", ...
+    std::string module;     // module path of the stage ("features.1", "layer1")
+    int64_t channels = 0;   // output channels
+    int64_t reduction = 1;  // input side / output side
+};
+
+// Stage outputs of one forward, plus the logits.
+struct FeatureOutputs {
+    std::vector<torch::Tensor> stages;  // one per FeatureInfo, [N,C,H,W]
+    torch::Tensor logits;               // [N, classes]
+};
+
+class ScaleModelImpl : public torch::nn::Module {
+public:
+    explicit ScaleModelImpl(ArchPlan plan) : plan_(std::move(plan)) {}
+    ~ScaleModelImpl() override = default;
+
+    virtual torch::Tensor forward(torch::Tensor x) = 0;
+    // The forward that also returns every stage's output (stem, stage 1..N).
+    virtual FeatureOutputs forwardFeatures(torch::Tensor x) = 0;
+
+    const ArchPlan& plan() const { return plan_; }
+    const ModelSpec& spec() const { return plan_.spec; }
+    std::vector<FeatureInfo> featureInfo() const;
+    int64_t parameterCount() const;
+
+protected:
+    ArchPlan plan_;
+};
+
+using ScaleModel = std::shared_ptr<ScaleModelImpl>;
+
+// Validates and builds the model with torchvision's initialisation. Throws SpecError before
+// allocating anything when the spec is impossible.
+ScaleModel buildModel(const ModelSpec& spec);
+
+// Parameters and buffers under their module paths -- torchvision's key names.
+std::vector<std::pair<std::string, torch::Tensor>> namedStateDict(const torch::nn::Module& model);
+
+// Writes the state dict as a pickled dict of tensors (CPU, contiguous) that Python's
+// torch.load reads directly and torchvision's load_state_dict accepts.
+void saveStateDictPickle(const torch::nn::Module& model, const std::string& path);
+
+// Reads a file written by saveStateDictPickle (or torch.save(model.state_dict()) in Python)
+// into the model. Throws DataError on missing/unexpected keys or shape mismatches.
+void loadStateDictPickle(torch::nn::Module& model, const std::string& path);
+
+}  // namespace scalelab
