@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
     parser.addOptions({datasetOpt, shotOpt, sizeOpt});
     parser.process(app);
 
+    scalelab::keepFreedMemory();
     scalelab::applyThreadCount(0);  // every core; LibTorch's OpenMP default may use fewer
     scalelab::ui::MainWindow window;
     if (parser.isSet(sizeOpt)) {

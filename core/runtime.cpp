@@ -3,7 +3,12 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include <algorithm>
+#include <limits>
 #include <thread>
 
 namespace scalelab {
@@ -16,6 +21,16 @@ RuntimeInfo runtimeInfo() {
     r.threads = torch::get_num_threads();
     r.cpuCores = int(std::thread::hardware_concurrency());
     return r;
+}
+
+bool keepFreedMemory() {
+#if defined(__GLIBC__)
+    const bool a = mallopt(M_MMAP_MAX, 0) == 1;
+    const bool b = mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max()) == 1;
+    return a && b;
+#else
+    return false;
+#endif
 }
 
 int applyThreadCount(int requested) {

@@ -23,6 +23,11 @@ commands:
                                 architecture and exact params / MACs, without running it
   parity-case --model NAME --out DIR [--seed S] [--batch N]
                                 seeded weights + inputs + logits for the torchvision parity test
+  bench --model NAME [--resolution PX] [--batch-size B] [--steps N] [--device D] [--json]
+                                training and inference images/s on random data (warm-up
+                                excluded); --no-channels-last, --torch-depthwise to compare
+  bench-ops [--batch-size B] [--reps R]
+                                kernel timings: depthwise conv (LibTorch vs ours), matmul peak
   version                       ScaleLab, LibTorch, device and thread count
   help                          this text
 
@@ -50,6 +55,7 @@ int main(int argc, char** argv) {
     const std::string command = args[0];
     args.erase(args.begin());
     try {
+        keepFreedMemory();    // reuse freed activations instead of faulting fresh pages in
         applyThreadCount(0);  // every core unless a command says otherwise
         if (command == "version") {
             std::cout << "scalelab-cli 0.1.0\n" << describeRuntime(runtimeInfo()) << "\n";
@@ -57,6 +63,12 @@ int main(int argc, char** argv) {
         }
         if (command == "info") {
             return cli::runInfo(args);
+        }
+        if (command == "bench") {
+            return cli::runBench(args);
+        }
+        if (command == "bench-ops") {
+            return cli::runBenchOps(args);
         }
         if (command == "parity-case") {
             return cli::runParityCase(args);

@@ -11,5 +11,7 @@ int runDatasets(const std::vector<std::string>& args);
 int runDatasetInfo(const std::vector<std::string>& args);
 int runInfo(const std::vector<std::string>& args);
 int runParityCase(const std::vector<std::string>& args);
+int runBenchOps(const std::vector<std::string>& args);
+int runBench(const std::vector<std::string>& args);
 
 }  // namespace scalelab::cli

@@ -73,12 +73,14 @@ public:
     }
 
     torch::Tensor forward(torch::Tensor x) override {
+        x = prepareInput(x);
         x = features->forward(x);
         x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
         return classifier->forward(x);
     }
 
     FeatureOutputs forwardFeatures(torch::Tensor x) override {
+        x = prepareInput(x);
         FeatureOutputs out;
         const size_t last = features->size() - 1;
         for (size_t i = 0; i < features->size(); ++i) {

@@ -1,5 +1,7 @@
 #include "core/models/layers.h"
 
+#include "core/ops/depthwise_conv.h"
+
 namespace scalelab {
 
 namespace nn = torch::nn;
@@ -7,11 +9,15 @@ namespace nn = torch::nn;
 Seq convNormAct(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t groups, Act act,
                 double bnEps, double bnMomentum) {
     Seq seq;
-    seq->push_back(nn::Conv2d(nn::Conv2dOptions(in, out, kernel)
-                                  .stride(stride)
-                                  .padding((kernel - 1) / 2)
-                                  .groups(groups)
-                                  .bias(false)));
+    if (groups > 1 && groups == in && in == out) {
+        seq->push_back(DepthwiseConv2d(in, kernel, stride));
+    } else {
+        seq->push_back(nn::Conv2d(nn::Conv2dOptions(in, out, kernel)
+                                      .stride(stride)
+                                      .padding((kernel - 1) / 2)
+                                      .groups(groups)
+                                      .bias(false)));
+    }
     seq->push_back(nn::BatchNorm2d(nn::BatchNorm2dOptions(out).eps(bnEps).momentum(bnMomentum)));
     if (act == Act::ReLU) {
         seq->push_back(nn::ReLU(nn::ReLUOptions().inplace(true)));
@@ -19,6 +25,16 @@ Seq convNormAct(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t
         seq->push_back(nn::SiLU());
     }
     return seq;
+}
+
+DepthwiseConv2dImpl::DepthwiseConv2dImpl(int64_t channels, int64_t kernel, int64_t stride_)
+    : stride(stride_), padding((kernel - 1) / 2) {
+    weight = register_parameter("weight", torch::empty({channels, 1, kernel, kernel}));
+    nn::init::kaiming_normal_(weight, 0.0, torch::kFanOut, torch::kReLU);
+}
+
+torch::Tensor DepthwiseConv2dImpl::forward(torch::Tensor x) {
+    return depthwiseConv2d(x, weight, stride, padding);
 }
 
 SqueezeExcitationImpl::SqueezeExcitationImpl(int64_t channels, int64_t squeeze) {
@@ -50,6 +66,8 @@ void initConvBn(torch::nn::Module& model) {
             if (conv->bias.defined()) {
                 nn::init::zeros_(conv->bias);
             }
+        } else if (auto* dw = m->as<DepthwiseConv2d>()) {
+            nn::init::kaiming_normal_(dw->weight, 0.0, torch::kFanOut, torch::kReLU);
         } else if (auto* bn = m->as<nn::BatchNorm2d>()) {
             nn::init::ones_(bn->weight);
             nn::init::zeros_(bn->bias);

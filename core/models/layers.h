@@ -20,6 +20,19 @@ enum class Act { None, ReLU, SiLU };
 Seq convNormAct(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t groups, Act act,
                 double bnEps, double bnMomentum);
 
+// A depthwise k x k convolution (groups == channels, no bias) that runs core/ops/depthwise_conv
+// on the CPU. Its parameter is "weight" [C,1,k,k], like the nn::Conv2d it replaces, so state
+// dicts keep torchvision's keys.
+class DepthwiseConv2dImpl : public torch::nn::Module {
+public:
+    DepthwiseConv2dImpl(int64_t channels, int64_t kernel, int64_t stride);
+    torch::Tensor forward(torch::Tensor x);
+    torch::Tensor weight;
+    int64_t stride = 1;
+    int64_t padding = 0;
+};
+TORCH_MODULE(DepthwiseConv2d);
+
 // Squeeze-and-excitation with 1x1 convs "fc1" and "fc2" (torchvision's SqueezeExcitation).
 class SqueezeExcitationImpl : public torch::nn::Module {
 public:

@@ -5,6 +5,7 @@
 
 #include "core/data/file_io.h"
 #include "core/error.h"
+#include "core/models/layers.h"
 
 namespace scalelab {
 
@@ -36,6 +37,18 @@ std::vector<FeatureInfo> ScaleModelImpl::featureInfo() const {
         out.push_back({int(i + 1), st.name, st.key, st.outChannels, reduction});
     }
     return out;
+}
+
+void ScaleModelImpl::setChannelsLast(bool enabled) {
+    channelsLast_ = enabled;
+    torch::NoGradGuard guard;
+    const auto format =
+        enabled ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
+    for (auto& p : parameters()) {
+        if (p.dim() == 4) {
+            p.set_data(p.data().contiguous(format));
+        }
+    }
 }
 
 int64_t ScaleModelImpl::parameterCount() const {

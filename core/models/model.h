@@ -37,13 +37,23 @@ public:
     // The forward that also returns every stage's output (stem, stage 1..N).
     virtual FeatureOutputs forwardFeatures(torch::Tensor x) = 0;
 
+    // Channels-last (NHWC) weights and activations: the layout the depthwise kernel and oneDNN's
+    // convolutions run fastest in on the CPU. forward() converts its input accordingly.
+    void setChannelsLast(bool enabled);
+    bool channelsLast() const { return channelsLast_; }
+
     const ArchPlan& plan() const { return plan_; }
     const ModelSpec& spec() const { return plan_.spec; }
     std::vector<FeatureInfo> featureInfo() const;
     int64_t parameterCount() const;
 
 protected:
+    // The input in the layout this model runs in.
+    torch::Tensor prepareInput(const torch::Tensor& x) const {
+        return channelsLast_ ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x;
+    }
     ArchPlan plan_;
+    bool channelsLast_ = false;
 };
 
 using ScaleModel = std::shared_ptr<ScaleModelImpl>;

@@ -104,6 +104,7 @@ public:
     }
 
     torch::Tensor forward(torch::Tensor x) override {
+        x = prepareInput(x);
         x = stem(x);
         for (auto& layer : layers) {
             x = layer->forward(x);
@@ -112,6 +113,7 @@ public:
     }
 
     FeatureOutputs forwardFeatures(torch::Tensor x) override {
+        x = prepareInput(x);
         FeatureOutputs out;
         x = stem(x);
         out.stages.push_back(x);

@@ -1,0 +1,90 @@
+#include "core/train/bench.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "core/models/analysis.h"
+#include "core/models/model.h"
+#include "core/ops/depthwise_conv.h"
+#include "core/runtime.h"
+#include "core/train/device.h"
+
+namespace scalelab {
+
+namespace {
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0 : v[v.size() / 2];
+}
+
+void sync(const torch::Device& d) {
+    if (d.is_cuda()) {
+        torch::cuda::synchronize(d.index());
+    }
+}
+
+}  // namespace
+
+BenchResult benchModel(const BenchOptions& o) {
+    const torch::Device device = resolveDevice(o.device);
+    BenchResult r;
+    r.threads = applyThreadCount(o.threads);
+    r.device = device.str();
+    r.macs = analyzeModel(o.spec).macs;
+    const bool previousFast = fastDepthwiseEnabled();
+    setFastDepthwise(o.fastDepthwise);
+
+    torch::manual_seed(0);
+    ScaleModel model = buildModel(o.spec);
+    model->to(device);
+    model->setChannelsLast(o.channelsLast);
+    const auto x =
+        torch::randn({o.batchSize, o.spec.inChannels, o.spec.resolution, o.spec.resolution})
+            .to(device);
+    const auto y = torch::randint(o.spec.numClasses, {o.batchSize}, torch::kInt64).to(device);
+    torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));
+
+    model->train();
+    std::vector<double> train;
+    for (int s = 0; s < o.warmup + o.steps; ++s) {
+        const auto t0 = std::chrono::steady_clock::now();
+        opt.zero_grad();
+        auto loss = torch::nn::functional::cross_entropy(model->forward(x), y);
+        loss.backward();
+        opt.step();
+        sync(device);
+        if (s >= o.warmup) {
+            train.push_back(
+                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                    .count());
+        }
+    }
+    model->eval();
+    std::vector<double> infer;
+    {
+        torch::NoGradGuard guard;
+        for (int s = 0; s < o.warmup + o.steps; ++s) {
+            const auto t0 = std::chrono::steady_clock::now();
+            auto logits = model->forward(x);
+            sync(device);
+            if (s >= o.warmup) {
+                infer.push_back(
+                    std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                        .count());
+            }
+        }
+    }
+    setFastDepthwise(previousFast);
+    r.trainStepMs = median(train);
+    r.inferStepMs = median(infer);
+    r.trainImagesPerSec = double(o.batchSize) / (r.trainStepMs / 1e3);
+    r.inferImagesPerSec = double(o.batchSize) / (r.inferStepMs / 1e3);
+    r.trainGflops = 6.0 * double(r.macs) * r.trainImagesPerSec / 1e9;
+    r.inferGflops = 2.0 * double(r.macs) * r.inferImagesPerSec / 1e9;
+    return r;
+}
+
+}  // namespace scalelab
