@@ -23,6 +23,16 @@ commands:
                                 architecture and exact params / MACs, without running it
   parity-case --model NAME --out DIR [--seed S] [--batch N]
                                 seeded weights + inputs + logits for the torchvision parity test
+  train --model NAME [scaling options] [--dataset SPEC] --epochs N --batch-size B --lr LR
+        [--optimizer sgd|adamw] [--subset N] [--device auto|cpu|cuda[:N]] --out DIR [--jsonl]
+        [--momentum M --no-nesterov --weight-decay WD --label-smoothing S
+         --schedule cosine|step|constant --warmup-epochs E --step-epochs N --step-gamma G
+         --val-fraction F --test-subset N --seed S --threads T --crop-padding P --hflip]
+                                train into a run folder (Ctrl-C stops after the current batch;
+                                exit 0 completed, 3 diverged, 130 cancelled)
+  train --resume DIR            continue a run from its last finished epoch
+  eval --run DIR [--dataset SPEC] [--json]
+                                test accuracy, per-class accuracy, confusion matrix
   bench --model NAME [--resolution PX] [--batch-size B] [--steps N] [--device D] [--json]
                                 training and inference images/s on random data (warm-up
                                 excluded); --no-channels-last, --torch-depthwise to compare
@@ -63,6 +73,12 @@ int main(int argc, char** argv) {
         }
         if (command == "info") {
             return cli::runInfo(args);
+        }
+        if (command == "train") {
+            return cli::runTrain(args);
+        }
+        if (command == "eval") {
+            return cli::runEval(args);
         }
         if (command == "bench") {
             return cli::runBench(args);

@@ -13,5 +13,7 @@ int runInfo(const std::vector<std::string>& args);
 int runParityCase(const std::vector<std::string>& args);
 int runBenchOps(const std::vector<std::string>& args);
 int runBench(const std::vector<std::string>& args);
+int runTrain(const std::vector<std::string>& args);
+int runEval(const std::vector<std::string>& args);
 
 }  // namespace scalelab::cli

@@ -16,6 +16,8 @@ public:
     ProgressFn callback();
     // Clears the line.
     void finish();
+    // Changes the text in front of the bar.
+    void setLabel(std::string label) { label_ = std::move(label); }
 
 private:
     void draw(int64_t done, int64_t total);

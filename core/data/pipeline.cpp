@@ -202,6 +202,19 @@ const torch::Tensor& DataPipeline::indices(Part part) const {
     return trainIdx_;
 }
 
+void DataPipeline::setNormalization(const Normalization& norm) {
+    if (norm.mean.size() != norm_.mean.size() || norm.std.size() != norm_.std.size()) {
+        throw SpecError("normalization has " + std::to_string(norm.mean.size()) +
+                        " channels, the dataset " + std::to_string(norm_.mean.size()));
+    }
+    for (float v : norm.std) {
+        if (!(v > 0)) {
+            throw SpecError("normalization std must be positive");
+        }
+    }
+    norm_ = norm;
+}
+
 int64_t DataPipeline::size(Part part) const {
     return indices(part).size(0);
 }

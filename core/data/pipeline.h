@@ -10,24 +10,13 @@
 #include <random>
 #include <vector>
 
+#include "core/data/data_options.h"
 #include "core/data/dataset.h"
 
 namespace scalelab {
 
 enum class Part { Train, Validation, Test };
 const char* partName(Part part);
-
-struct SplitOptions {
-    double valFraction = 0.1;  // share of the train images held out for validation, [0, 0.9]
-    int64_t trainSubset = 0;   // keep only this many training images after the split; 0 = all
-    int64_t testSubset = 0;    // keep only this many test images (first ones); 0 = all
-    uint64_t seed = 42;        // seed of the split's shuffle: the same seed, the same split
-};
-
-struct AugmentOptions {
-    int cropPadding = 0;          // px of zero padding before a random crop back to size; 0 = off
-    bool horizontalFlip = false;  // random left-right flip (off by default: wrong for digits)
-};
 
 // Per-channel normalization: x' = (x / 255 - mean) / std.
 struct Normalization {
@@ -77,6 +66,8 @@ public:
     const Dataset& dataset() const { return *dataset_; }
     const SplitOptions& options() const { return options_; }
     const Normalization& normalization() const { return norm_; }
+    // Replaces the normalization (evaluating a trained model with the one it was trained on).
+    void setNormalization(const Normalization& norm);
     int64_t size(Part part) const;
     const torch::Tensor& indices(Part part) const;  // int64 indices into train or test images
     torch::Tensor labels(Part part) const;          // int64 [N]

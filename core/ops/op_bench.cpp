@@ -39,7 +39,9 @@ std::vector<OpTiming> benchDepthwise(int batch, int reps) {
     torch::NoGradGuard outer;
     for (const Shape& sh : shapes) {
         const int64_t p = (sh.k - 1) / 2;
+        // LibTorch gets its usual NCHW input; ours the channels-last layout the models feed it.
         auto x = torch::randn({batch, sh.c, sh.side, sh.side});
+        auto xCL = x.contiguous(torch::MemoryFormat::ChannelsLast);
         auto w = torch::randn({sh.c, 1, sh.k, sh.k});
         OpTiming t;
         t.what = "depthwise " + std::to_string(sh.k) + "x" + std::to_string(sh.k) + "/" +
@@ -48,7 +50,8 @@ std::vector<OpTiming> benchDepthwise(int batch, int reps) {
         auto run = [&](bool ours, bool train) {
             return medianMs(reps, [&] {
                 torch::AutoGradMode grad(train);
-                auto xi = train ? x.detach().requires_grad_(true) : x;
+                const auto& src = ours ? xCL : x;
+                auto xi = train ? src.detach().requires_grad_(true) : src;
                 auto wi = train ? w.detach().requires_grad_(true) : w;
                 auto y = ours ? depthwiseConv2d(xi, wi, sh.s, p)
                               : torch::conv2d(xi, wi, {}, sh.s, p, 1, sh.c);

@@ -8,9 +8,9 @@ namespace scalelab {
 
 struct OpTiming {
     std::string what;           // "depthwise 3x3/1, 1152 ch, 1x1 map, batch 128"
-    double torchForwardMs = 0;  // LibTorch's grouped conv2d
+    double torchForwardMs = 0;  // LibTorch's grouped conv2d, NCHW input
     double torchTrainMs = 0;    // forward + backward
-    double oursForwardMs = 0;   // core/ops/depthwise_conv
+    double oursForwardMs = 0;   // core/ops/depthwise_conv, channels-last input
     double oursTrainMs = 0;
 };
 

@@ -1,0 +1,139 @@
+#pragma once
+// Training and evaluation, torch-free: the GUI's worker and the CLI both call these.
+//
+// A run lives in a folder: config.json (everything to repeat it), metrics.csv (a row per
+// epoch), summary.json (results and status), checkpoint.pt (model + optimizer, to resume) and
+// weights.pt (a state dict with torchvision's key names, for torch.load in Python). Every file
+// is written atomically after each finished epoch, so a run killed at any moment leaves the last
+// finished epoch's files valid. Accuracies are fractions in [0, 1] in the files.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/data/data_options.h"
+#include "core/models/model_spec.h"
+
+namespace scalelab {
+
+enum class OptimizerKind { SGD, AdamW };
+enum class ScheduleKind { Cosine, Step, Constant };
+
+struct TrainConfig {
+    ModelSpec model;                        // what to train (its resolution is the input size)
+    std::string dataset = "fashion-mnist";  // dataset spec string
+    int64_t epochs = 10;                    // passes over the training split
+    int64_t batchSize = 128;                // images per step
+    OptimizerKind optimizer = OptimizerKind::SGD;
+    double lr = 0.1;              // peak learning rate
+    double momentum = 0.9;        // SGD momentum (AdamW: beta1)
+    bool nesterov = true;         // SGD: Nesterov momentum
+    double weightDecay = 5e-4;    // L2 (SGD) / decoupled (AdamW) weight decay
+    double labelSmoothing = 0.0;  // cross-entropy label smoothing, [0, 1)
+    ScheduleKind schedule = ScheduleKind::Cosine;
+    double warmupEpochs = 0.0;  // linear warm-up from 0 over this many epochs
+    int64_t stepEpochs = 30;    // Step schedule: multiply lr by stepGamma every N epochs
+    double stepGamma = 0.1;
+    SplitOptions split;                 // validation fraction, subsets (split.seed is ignored)
+    AugmentOptions augment;             // train-time augmentation
+    uint64_t seed = 42;                 // one seed for split, init, data order and dropout
+    std::string device = "auto";        // auto | cpu | cuda[:N]
+    int threads = 0;                    // CPU threads; 0 = every core
+    int64_t progressEveryBatches = 10;  // batch progress events every N batches
+    bool channelsLast = true;           // NHWC weights/activations (fastest on the CPU here)
+    int64_t evalBatchSize = 500;        // images per evaluation step
+};
+
+// One progress event. Batch events come every progressEveryBatches batches, epoch events after
+// each epoch's validation, and one Finished event at the end.
+struct TrainProgress {
+    enum class Kind { Batch, Epoch, Finished };
+    Kind kind = Kind::Batch;
+    int64_t epoch = 0;   // 1-based epoch this event belongs to
+    int64_t epochs = 0;  // planned epochs
+    int64_t batch = 0;   // batches done in this epoch
+    int64_t batchesPerEpoch = 0;
+    double trainLoss = 0;      // mean over this epoch's batches so far
+    double trainAccuracy = 0;  // fraction, this epoch so far
+    double valLoss = -1;       // Epoch events: validation loss (-1: no validation split)
+    double valAccuracy = -1;   // Epoch events: fraction (-1: none)
+    double lr = 0;             // learning rate of the last step
+    double imagesPerSec = 0;   // training throughput in this epoch
+    double elapsedSec = 0;     // since the run (or resume) started
+    double etaSec = 0;         // estimated time to the end of the run
+    std::string status;        // Finished: the run's final status
+};
+
+struct EpochMetrics {
+    int64_t epoch = 0;
+    double trainLoss = 0, trainAccuracy = 0;
+    double valLoss = -1, valAccuracy = -1;  // -1: no validation split
+    double lr = 0;                          // at the epoch's last step
+    double seconds = 0;                     // wall time of the epoch (train + validation)
+    double imagesPerSec = 0;                // training throughput
+};
+
+struct EvalResult {
+    int64_t count = 0;                            // images evaluated
+    double loss = 0;                              // mean cross-entropy (no smoothing)
+    double accuracy = 0;                          // top-1, fraction
+    std::vector<std::vector<int64_t>> confusion;  // [true class][predicted class] counts
+    std::vector<double> perClassAccuracy;         // fraction per true class (-1: no images)
+    std::vector<std::string> classNames;
+};
+
+struct TrainSummary {
+    std::string status;  // "completed", "cancelled at epoch E, batch B",
+                         // "diverged at epoch E, batch B (lr X)"
+    bool completed = false;
+    std::string runDir;
+    int64_t epochsDone = 0;       // finished epochs recorded in the files
+    double bestValAccuracy = -1;  // fraction (-1: no validation)
+    int64_t bestEpoch = 0;
+    double finalValAccuracy = -1;
+    EvalResult test;  // on the test split after the last epoch (count 0 if not run)
+    int64_t params = 0;
+    int64_t macs = 0;         // per image
+    double wallSeconds = 0;   // training wall time, all sessions of the run together
+    double imagesPerSec = 0;  // mean training throughput over the epochs
+    std::vector<EpochMetrics> history;
+};
+
+struct TrainHooks {
+    // Progress events; returning false cancels (honoured before the next batch).
+    std::function<bool(const TrainProgress&)> progress;
+    // Checked before every batch: true cancels. The GUI's Stop button sets it.
+    const std::atomic<bool>* cancel = nullptr;
+    // Dataset loading progress (files or images), before training starts.
+    std::function<bool(int64_t, int64_t)> loading;
+};
+
+// Trains into runDir (created; it must not already hold a run). Throws SpecError / DataError for
+// impossible settings before any training starts; cancellation and divergence end normally with
+// the status set and the files valid.
+TrainSummary trainRun(const TrainConfig& config, const std::string& runDir,
+                      const TrainHooks& hooks = {});
+
+// Continues the run in runDir from its last finished epoch (config.json + checkpoint.pt). On the
+// CPU with the same thread count the result equals an uninterrupted run's.
+TrainSummary resumeRun(const std::string& runDir, const TrainHooks& hooks = {});
+
+// Reads config.json of a run folder. Throws DataError naming the file and the problem.
+TrainConfig readRunConfig(const std::string& runDir);
+
+// Evaluates a run's weights.pt on the test split of its dataset or of `datasetOverride` (same
+// channels and classes needed), with the run's own normalization.
+EvalResult evaluateRun(const std::string& runDir, const std::string& datasetOverride = {},
+                       const std::function<bool(int64_t, int64_t)>& progress = {});
+
+// JSON text of configs and results (the formats of config.json / summary.json).
+std::string trainConfigToJson(const TrainConfig& config);
+TrainConfig trainConfigFromJson(const std::string& text, const std::string& what);
+std::string evalResultToJson(const EvalResult& result);
+
+const char* optimizerName(OptimizerKind kind);
+const char* scheduleName(ScheduleKind kind);
+
+}  // namespace scalelab

@@ -1,0 +1,728 @@
+// The training engine: one loop for the GUI's worker and the CLI.
+
+#include <torch/torch.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/data/dataset.h"
+#include "core/data/file_io.h"
+#include "core/data/pipeline.h"
+#include "core/error.h"
+#include "core/models/analysis.h"
+#include "core/models/model.h"
+#include "core/models/spec_json.h"
+#include "core/runtime.h"
+#include "core/train/device.h"
+#include "core/train/train_api.h"
+
+namespace scalelab {
+
+namespace fs = std::filesystem;
+using json = nlohmann::ordered_json;
+using Clock = std::chrono::steady_clock;
+
+const char* optimizerName(OptimizerKind k) {
+    return k == OptimizerKind::SGD ? "sgd" : "adamw";
+}
+const char* scheduleName(ScheduleKind k) {
+    return k == ScheduleKind::Cosine ? "cosine" : k == ScheduleKind::Step ? "step" : "constant";
+}
+
+namespace {
+
+constexpr const char* kConfigFile = "config.json";
+constexpr const char* kMetricsFile = "metrics.csv";
+constexpr const char* kSummaryFile = "summary.json";
+constexpr const char* kCheckpointFile = "checkpoint.pt";
+constexpr const char* kWeightsFile = "weights.pt";
+
+// JSON numbers for fractions that may be "not measured" (-1 -> null).
+json optional(double v) {
+    return v < 0 ? json(nullptr) : json(v);
+}
+
+std::string fmtG(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3g", v);
+    return buf;
+}
+
+void validateConfig(const TrainConfig& c) {
+    validateSpec(c.model);
+    auto positive = [](double v, const char* what) {
+        if (!std::isfinite(v) || v <= 0) {
+            throw SpecError(std::string(what) + " = " + fmtG(v) + " must be a positive number");
+        }
+    };
+    if (c.epochs < 1 || c.epochs > 100000) {
+        throw SpecError("epochs = " + std::to_string(c.epochs) + " must be 1..100000");
+    }
+    if (c.batchSize < 1 || c.batchSize > 65536) {
+        throw SpecError("batch size = " + std::to_string(c.batchSize) + " must be 1..65536");
+    }
+    positive(c.lr, "learning rate");
+    if (!(c.momentum >= 0 && c.momentum < 1)) {
+        throw SpecError("momentum = " + fmtG(c.momentum) + " must be in [0, 1)");
+    }
+    if (!(c.weightDecay >= 0 && std::isfinite(c.weightDecay))) {
+        throw SpecError("weight decay = " + fmtG(c.weightDecay) + " must be >= 0");
+    }
+    if (!(c.labelSmoothing >= 0 && c.labelSmoothing < 1)) {
+        throw SpecError("label smoothing = " + fmtG(c.labelSmoothing) + " must be in [0, 1)");
+    }
+    if (!(c.warmupEpochs >= 0 && c.warmupEpochs <= double(c.epochs))) {
+        throw SpecError("warm-up = " + fmtG(c.warmupEpochs) + " epochs must be in [0, epochs]");
+    }
+    if (c.schedule == ScheduleKind::Step) {
+        if (c.stepEpochs < 1) {
+            throw SpecError("step schedule: every " + std::to_string(c.stepEpochs) +
+                            " epochs must be >= 1");
+        }
+        positive(c.stepGamma, "step schedule gamma");
+    }
+    if (c.augment.cropPadding < 0 || c.augment.cropPadding > 64) {
+        throw SpecError("crop padding = " + std::to_string(c.augment.cropPadding) +
+                        " px must be 0..64");
+    }
+    if (c.progressEveryBatches < 1) {
+        throw SpecError("progress interval must be >= 1 batch");
+    }
+    if (c.evalBatchSize < 1) {
+        throw SpecError("evaluation batch size must be >= 1");
+    }
+}
+
+// Learning rate at global step `step` (0-based).
+double lrAt(const TrainConfig& c, int64_t step, int64_t stepsPerEpoch) {
+    const double total = double(c.epochs * stepsPerEpoch);
+    const double warm = c.warmupEpochs * double(stepsPerEpoch);
+    if (double(step) < warm) {
+        return c.lr * double(step + 1) / warm;
+    }
+    switch (c.schedule) {
+        case ScheduleKind::Cosine: {
+            const double span = std::max(1.0, total - warm);
+            const double t = std::min(1.0, (double(step) - warm) / span);
+            return c.lr * 0.5 * (1.0 + std::cos(M_PI * t));
+        }
+        case ScheduleKind::Step:
+            return c.lr * std::pow(c.stepGamma, double((step / stepsPerEpoch) / c.stepEpochs));
+        case ScheduleKind::Constant:
+            return c.lr;
+    }
+    return c.lr;
+}
+
+std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const TrainConfig& c, ScaleModel& model) {
+    if (c.optimizer == OptimizerKind::SGD) {
+        return std::make_unique<torch::optim::SGD>(model->parameters(),
+                                                   torch::optim::SGDOptions(c.lr)
+                                                       .momentum(c.momentum)
+                                                       .nesterov(c.nesterov && c.momentum > 0)
+                                                       .weight_decay(c.weightDecay));
+    }
+    return std::make_unique<torch::optim::AdamW>(model->parameters(),
+                                                 torch::optim::AdamWOptions(c.lr)
+                                                     .betas(std::make_tuple(c.momentum, 0.999))
+                                                     .weight_decay(c.weightDecay));
+}
+
+void setLr(torch::optim::Optimizer& opt, double lr) {
+    for (auto& group : opt.param_groups()) {
+        group.options().set_lr(lr);
+    }
+}
+
+// --- evaluation ---------------------------------------------------------------------------
+
+EvalResult evaluate(ScaleModel& model, DataPipeline& data, Part part, const TrainConfig& c,
+                    const torch::Device& device, const std::atomic<bool>* cancel) {
+    EvalResult r;
+    const int64_t k = c.model.numClasses;
+    r.classNames = data.dataset().classNames;
+    r.confusion.assign(size_t(k), std::vector<int64_t>(size_t(k), 0));
+    if (data.size(part) == 0) {
+        return r;
+    }
+    model->eval();
+    torch::NoGradGuard guard;
+    BatchOptions o;
+    o.batchSize = c.evalBatchSize;
+    o.shuffle = false;
+    o.device = device;
+    BatchIterator it = data.batches(part, c.model.resolution, o);
+    auto confusion = torch::zeros({k * k}, torch::kInt64);
+    double lossSum = 0;
+    Batch b;
+    while (it.next(b)) {
+        if (cancel && cancel->load()) {
+            throw Cancelled();
+        }
+        const auto logits = model->forward(b.images);
+        lossSum += torch::nn::functional::cross_entropy(
+                       logits, b.labels,
+                       torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+                       .item<double>();
+        const auto pred = logits.argmax(1);
+        confusion += torch::bincount((b.labels * k + pred).cpu(), {}, k * k);
+    }
+    r.count = data.size(part);
+    r.loss = lossSum / double(r.count);
+    const auto m = confusion.view({k, k});
+    int64_t correct = 0;
+    for (int64_t t = 0; t < k; ++t) {
+        int64_t rowSum = 0;
+        for (int64_t p = 0; p < k; ++p) {
+            r.confusion[size_t(t)][size_t(p)] = m[t][p].item<int64_t>();
+            rowSum += r.confusion[size_t(t)][size_t(p)];
+        }
+        correct += r.confusion[size_t(t)][size_t(t)];
+        r.perClassAccuracy.push_back(
+            rowSum ? double(r.confusion[size_t(t)][size_t(t)]) / double(rowSum) : -1.0);
+    }
+    r.accuracy = double(correct) / double(r.count);
+    return r;
+}
+
+// --- run files ------------------------------------------------------------------------------
+
+json evalJson(const EvalResult& r) {
+    json j;
+    j["count"] = r.count;
+    j["loss"] = r.loss;
+    j["accuracy"] = r.accuracy;
+    j["class_names"] = r.classNames;
+    json per = json::array();
+    for (double a : r.perClassAccuracy) {
+        per.push_back(optional(a));
+    }
+    j["per_class_accuracy"] = per;
+    j["confusion"] = r.confusion;
+    j["confusion_note"] = "rows: true class, columns: predicted class";
+    return j;
+}
+
+std::string num(const char* format, double v) {
+    char buf[48];
+    std::snprintf(buf, sizeof buf, format, v);
+    return buf;
+}
+
+// Full precision for losses and accuracies: a resumed run is compared to an uninterrupted one.
+std::string metricsCsv(const std::vector<EpochMetrics>& history) {
+    std::string out = "epoch,train_loss,train_acc,val_loss,val_acc,lr,seconds,images_per_s\n";
+    for (const EpochMetrics& e : history) {
+        out += std::to_string(e.epoch) + "," + num("%.9g", e.trainLoss) + "," +
+               num("%.9g", e.trainAccuracy) + "," +
+               (e.valLoss < 0 ? std::string() : num("%.9g", e.valLoss)) + "," +
+               (e.valAccuracy < 0 ? std::string() : num("%.9g", e.valAccuracy)) + "," +
+               num("%.9g", e.lr) + "," + num("%.3f", e.seconds) + "," +
+               num("%.1f", e.imagesPerSec) + "\n";
+    }
+    return out;
+}
+
+json historyJson(const std::vector<EpochMetrics>& history) {
+    json a = json::array();
+    for (const EpochMetrics& e : history) {
+        a.push_back({{"epoch", e.epoch},
+                     {"train_loss", e.trainLoss},
+                     {"train_acc", e.trainAccuracy},
+                     {"val_loss", optional(e.valLoss)},
+                     {"val_acc", optional(e.valAccuracy)},
+                     {"lr", e.lr},
+                     {"seconds", e.seconds},
+                     {"images_per_s", e.imagesPerSec}});
+    }
+    return a;
+}
+
+std::vector<EpochMetrics> historyFromJson(const nlohmann::json& a) {
+    std::vector<EpochMetrics> out;
+    for (const auto& j : a) {
+        EpochMetrics e;
+        e.epoch = j.at("epoch").get<int64_t>();
+        e.trainLoss = j.at("train_loss").get<double>();
+        e.trainAccuracy = j.at("train_acc").get<double>();
+        e.valLoss = j.at("val_loss").is_null() ? -1 : j.at("val_loss").get<double>();
+        e.valAccuracy = j.at("val_acc").is_null() ? -1 : j.at("val_acc").get<double>();
+        e.lr = j.at("lr").get<double>();
+        e.seconds = j.at("seconds").get<double>();
+        e.imagesPerSec = j.at("images_per_s").get<double>();
+        out.push_back(e);
+    }
+    return out;
+}
+
+void writeSummary(const std::string& dir, const TrainConfig& c, const TrainSummary& s,
+                  const std::string& deviceName) {
+    json j;
+    j["status"] = s.status;
+    j["completed"] = s.completed;
+    j["model"] = c.model.name;
+    j["dataset"] = c.dataset;
+    j["device"] = deviceName;
+    j["epochs_done"] = s.epochsDone;
+    j["epochs_planned"] = c.epochs;
+    j["best_val_acc"] = optional(s.bestValAccuracy);
+    j["best_epoch"] = s.bestEpoch;
+    j["final_val_acc"] = optional(s.finalValAccuracy);
+    j["test_acc"] = s.test.count ? json(s.test.accuracy) : json(nullptr);
+    j["test_loss"] = s.test.count ? json(s.test.loss) : json(nullptr);
+    j["params"] = s.params;
+    j["macs"] = s.macs;
+    j["flops"] = 2 * s.macs;
+    j["wall_seconds"] = s.wallSeconds;
+    j["images_per_s"] = s.imagesPerSec;
+    j["test"] = s.test.count ? evalJson(s.test) : json(nullptr);
+    j["accuracy_note"] = "accuracies are fractions in [0, 1]; MACs per image, FLOPs = 2 x MACs";
+    writeFileAtomic(joinPath(dir, kSummaryFile), j.dump(2) + "\n");
+}
+
+void saveCheckpoint(const std::string& dir, ScaleModel& model, torch::optim::Optimizer& opt,
+                    int64_t epoch, const std::vector<EpochMetrics>& history, double wall) {
+    torch::serialize::OutputArchive archive;
+    torch::serialize::OutputArchive modelArchive, optArchive;
+    model->save(modelArchive);
+    opt.save(optArchive);
+    archive.write("model", modelArchive);
+    archive.write("optimizer", optArchive);
+    archive.write("epoch", torch::tensor(epoch));
+    archive.write("wall_seconds", torch::tensor(wall, torch::kFloat64));
+    archive.write("history", c10::IValue(historyJson(history).dump()));
+    std::ostringstream bytes;
+    archive.save_to(bytes);
+    const std::string s = bytes.str();
+    writeFileAtomic(joinPath(dir, kCheckpointFile), s.data(), s.size());
+}
+
+struct CheckpointState {
+    int64_t epoch = 0;
+    double wall = 0;
+    std::vector<EpochMetrics> history;
+};
+
+CheckpointState loadCheckpoint(const std::string& dir, ScaleModel& model,
+                               torch::optim::Optimizer& opt, const torch::Device& device) {
+    const std::string path = joinPath(dir, kCheckpointFile);
+    if (!fileExists(path)) {
+        throw DataError(path + ": not found (the run has no finished epoch to resume from)");
+    }
+    CheckpointState st;
+    try {
+        torch::serialize::InputArchive archive;
+        archive.load_from(path, device);
+        torch::serialize::InputArchive modelArchive, optArchive;
+        archive.read("model", modelArchive);
+        archive.read("optimizer", optArchive);
+        model->load(modelArchive);
+        opt.load(optArchive);
+        torch::Tensor epoch, wall;
+        archive.read("epoch", epoch);
+        archive.read("wall_seconds", wall);
+        st.epoch = epoch.item<int64_t>();
+        st.wall = wall.item<double>();
+        c10::IValue history;
+        archive.read("history", history);
+        st.history = historyFromJson(nlohmann::json::parse(history.toStringRef()));
+    } catch (const Error&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw DataError(path + ": unreadable checkpoint (" + std::string(e.what()).substr(0, 200) +
+                        ")");
+    }
+    return st;
+}
+
+// --- the loop -------------------------------------------------------------------------------
+
+TrainSummary runTraining(const TrainConfig& c, const std::string& dir, const TrainHooks& hooks,
+                         bool resume) {
+    validateConfig(c);
+    applyThreadCount(c.threads);
+    const torch::Device device = resolveDevice(c.device);
+    const auto dataset = loadDatasetCached(parseDatasetSpec(c.dataset), hooks.loading);
+    if (dataset->channels() != c.model.inChannels) {
+        throw SpecError("model " + c.model.name + " takes " + std::to_string(c.model.inChannels) +
+                        "-channel images but " + dataset->name + " has " +
+                        std::to_string(dataset->channels()));
+    }
+    if (dataset->numClasses() != c.model.numClasses) {
+        throw SpecError("model " + c.model.name + " has " + std::to_string(c.model.numClasses) +
+                        " outputs but " + dataset->name + " has " +
+                        std::to_string(dataset->numClasses()) + " classes");
+    }
+    SplitOptions split = c.split;
+    split.seed = c.seed;
+    DataPipeline data(dataset, split);
+
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) {
+        throw Error(dir + ": cannot create the run folder (" + ec.message() + ")");
+    }
+    if (!resume && fileExists(joinPath(dir, kConfigFile))) {
+        throw SpecError(dir +
+                        " already holds a run (config.json); resume it or choose another "
+                        "folder");
+    }
+    if (!resume) {
+        json cfg = json::parse(trainConfigToJson(c));
+        cfg["normalization"] = {{"mean", data.normalization().mean},
+                                {"std", data.normalization().std}};
+        cfg["libtorch"] = runtimeInfo().torchVersion;
+        cfg["device_resolved"] = device.str();
+        cfg["threads_resolved"] = torch::get_num_threads();
+        cfg["dataset_path"] = dataset->path;
+        cfg["split_sizes"] = {{"train", data.size(Part::Train)},
+                              {"validation", data.size(Part::Validation)},
+                              {"test", data.size(Part::Test)}};
+        writeFileAtomic(joinPath(dir, kConfigFile), cfg.dump(2) + "\n");
+    }
+
+    torch::manual_seed(c.seed);
+    ScaleModel model = buildModel(c.model);
+    model->to(device);
+    model->setChannelsLast(c.channelsLast && device.is_cpu());
+    auto opt = makeOptimizer(c, model);
+
+    TrainSummary s;
+    s.runDir = dir;
+    s.params = model->parameterCount();
+    s.macs = analyzeModel(c.model).macs;
+    int64_t startEpoch = 0;
+    double wallBefore = 0;
+    if (resume) {
+        const CheckpointState st = loadCheckpoint(dir, model, *opt, device);
+        startEpoch = st.epoch;
+        wallBefore = st.wall;
+        s.history = st.history;
+        // The metrics file follows the checkpoint (a kill between the two writes is repaired).
+        writeFileAtomic(joinPath(dir, kMetricsFile), metricsCsv(s.history));
+    }
+    for (const EpochMetrics& e : s.history) {
+        if (e.valAccuracy > s.bestValAccuracy) {
+            s.bestValAccuracy = e.valAccuracy;
+            s.bestEpoch = e.epoch;
+        }
+    }
+    s.epochsDone = startEpoch;
+
+    // Prepare (resize once) the splits at the model's resolution before timing anything.
+    data.images(Part::Train, c.model.resolution);
+    const int64_t nTrain = data.size(Part::Train);
+    const int64_t batchesPerEpoch = (nTrain + c.batchSize - 1) / c.batchSize;
+    const int64_t totalBatches = batchesPerEpoch * c.epochs;
+    namespace F = torch::nn::functional;
+    const auto lossOptions = F::CrossEntropyFuncOptions().label_smoothing(c.labelSmoothing);
+
+    const auto runStart = Clock::now();
+    int64_t batchesThisSession = 0;
+    std::string stopStatus;
+    auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - runStart).count(); };
+    auto emit = [&](const TrainProgress& p) {
+        if (hooks.progress && !hooks.progress(p)) {
+            return false;
+        }
+        return true;
+    };
+
+    for (int64_t epoch = startEpoch + 1; epoch <= c.epochs && stopStatus.empty(); ++epoch) {
+        const auto epochStart = Clock::now();
+        // Everything random in an epoch derives from (seed, epoch): a resumed run repeats it.
+        torch::manual_seed(c.seed * 1000003ull + uint64_t(epoch));
+        BatchOptions bo;
+        bo.batchSize = c.batchSize;
+        bo.shuffle = true;
+        bo.seed = c.seed * 7919ull + uint64_t(epoch);
+        bo.augment = c.augment;
+        bo.device = device;
+        BatchIterator it = data.batches(Part::Train, c.model.resolution, bo);
+        model->train();
+        double lossSum = 0;
+        int64_t correct = 0, seen = 0, batch = 0;
+        double lr = 0;
+        Batch b;
+        while (it.next(b)) {
+            if (hooks.cancel && hooks.cancel->load()) {
+                stopStatus = "cancelled at epoch " + std::to_string(epoch) + ", batch " +
+                             std::to_string(batch + 1);
+                break;
+            }
+            const int64_t step = (epoch - 1) * batchesPerEpoch + batch;
+            lr = lrAt(c, step, batchesPerEpoch);
+            setLr(*opt, lr);
+            opt->zero_grad();
+            const auto logits = model->forward(b.images);
+            const auto loss = F::cross_entropy(logits, b.labels, lossOptions);
+            const double lossValue = loss.item<double>();
+            if (!std::isfinite(lossValue)) {
+                stopStatus = "diverged at epoch " + std::to_string(epoch) + ", batch " +
+                             std::to_string(batch + 1) + " (lr " + fmtG(lr) + ", loss " +
+                             (std::isnan(lossValue) ? "NaN" : "Inf") + ")";
+                break;
+            }
+            loss.backward();
+            opt->step();
+            const int64_t n = b.labels.size(0);
+            lossSum += lossValue * double(n);
+            correct += logits.argmax(1).eq(b.labels).sum().item<int64_t>();
+            seen += n;
+            ++batch;
+            ++batchesThisSession;
+            if (batch % c.progressEveryBatches == 0 || batch == batchesPerEpoch) {
+                TrainProgress p;
+                p.kind = TrainProgress::Kind::Batch;
+                p.epoch = epoch;
+                p.epochs = c.epochs;
+                p.batch = batch;
+                p.batchesPerEpoch = batchesPerEpoch;
+                p.trainLoss = lossSum / double(seen);
+                p.trainAccuracy = double(correct) / double(seen);
+                p.lr = lr;
+                const double epochSec =
+                    std::chrono::duration<double>(Clock::now() - epochStart).count();
+                p.imagesPerSec = double(seen) / std::max(epochSec, 1e-9);
+                p.elapsedSec = elapsed();
+                const int64_t remaining = totalBatches - ((epoch - 1) * batchesPerEpoch + batch);
+                p.etaSec = p.elapsedSec / double(batchesThisSession) * double(remaining);
+                if (!emit(p)) {
+                    stopStatus = "cancelled at epoch " + std::to_string(epoch) + ", batch " +
+                                 std::to_string(batch);
+                    break;
+                }
+            }
+        }
+        if (!stopStatus.empty()) {
+            break;  // a partial epoch is not recorded: the files keep the last finished one
+        }
+        const double trainSec = std::chrono::duration<double>(Clock::now() - epochStart).count();
+        EpochMetrics m;
+        m.epoch = epoch;
+        m.trainLoss = lossSum / double(std::max<int64_t>(seen, 1));
+        m.trainAccuracy = double(correct) / double(std::max<int64_t>(seen, 1));
+        m.lr = lr;
+        m.imagesPerSec = double(seen) / std::max(trainSec, 1e-9);
+        if (data.size(Part::Validation) > 0) {
+            try {
+                const EvalResult v =
+                    evaluate(model, data, Part::Validation, c, device, hooks.cancel);
+                m.valLoss = v.loss;
+                m.valAccuracy = v.accuracy;
+                if (!std::isfinite(v.loss)) {
+                    stopStatus = "diverged at epoch " + std::to_string(epoch) +
+                                 " (validation loss " + (std::isnan(v.loss) ? "NaN" : "Inf") +
+                                 ", lr " + fmtG(lr) + ")";
+                }
+            } catch (const Cancelled&) {
+                stopStatus = "cancelled at epoch " + std::to_string(epoch) + " (validation)";
+                break;
+            }
+        }
+        m.seconds = std::chrono::duration<double>(Clock::now() - epochStart).count();
+        s.history.push_back(m);
+        s.epochsDone = epoch;
+        if (m.valAccuracy > s.bestValAccuracy) {
+            s.bestValAccuracy = m.valAccuracy;
+            s.bestEpoch = epoch;
+        }
+        s.finalValAccuracy = m.valAccuracy;
+        s.wallSeconds = wallBefore + elapsed();
+        double ips = 0;
+        for (const auto& e : s.history) {
+            ips += e.imagesPerSec;
+        }
+        s.imagesPerSec = ips / double(s.history.size());
+        // Files, checkpoint first: the metrics and weights always describe a checkpointed epoch.
+        saveCheckpoint(dir, model, *opt, epoch, s.history, s.wallSeconds);
+        writeFileAtomic(joinPath(dir, kMetricsFile), metricsCsv(s.history));
+        saveStateDictPickle(*model, joinPath(dir, kWeightsFile));
+        s.status = "running: epoch " + std::to_string(epoch) + " of " + std::to_string(c.epochs);
+        writeSummary(dir, c, s, device.str());
+
+        TrainProgress p;
+        p.kind = TrainProgress::Kind::Epoch;
+        p.epoch = epoch;
+        p.epochs = c.epochs;
+        p.batch = batch;
+        p.batchesPerEpoch = batchesPerEpoch;
+        p.trainLoss = m.trainLoss;
+        p.trainAccuracy = m.trainAccuracy;
+        p.valLoss = m.valLoss;
+        p.valAccuracy = m.valAccuracy;
+        p.lr = m.lr;
+        p.imagesPerSec = m.imagesPerSec;
+        p.elapsedSec = elapsed();
+        const int64_t remaining = totalBatches - epoch * batchesPerEpoch;
+        p.etaSec =
+            batchesThisSession ? p.elapsedSec / double(batchesThisSession) * double(remaining) : 0;
+        if (!emit(p) && epoch < c.epochs && stopStatus.empty()) {
+            stopStatus = "cancelled after epoch " + std::to_string(epoch);
+        }
+    }
+
+    if (stopStatus.empty()) {
+        s.status = "completed";
+        s.completed = true;
+        s.test = evaluate(model, data, Part::Test, c, device, nullptr);
+    } else {
+        s.status = stopStatus;
+    }
+    s.wallSeconds = wallBefore + elapsed();
+    if (s.epochsDone == 0) {
+        // Nothing finished: still leave a readable metrics file next to the summary.
+        writeFileAtomic(joinPath(dir, kMetricsFile), metricsCsv(s.history));
+    }
+    writeSummary(dir, c, s, device.str());
+    TrainProgress done;
+    done.kind = TrainProgress::Kind::Finished;
+    done.epoch = s.epochsDone;
+    done.epochs = c.epochs;
+    done.elapsedSec = elapsed();
+    done.status = s.status;
+    if (hooks.progress) {
+        hooks.progress(done);
+    }
+    return s;
+}
+
+}  // namespace
+
+// --- public API -----------------------------------------------------------------------------
+
+std::string trainConfigToJson(const TrainConfig& c) {
+    json j;
+    j["model"] = specToJson(c.model);
+    j["dataset"] = c.dataset;
+    j["epochs"] = c.epochs;
+    j["batch_size"] = c.batchSize;
+    j["optimizer"] = optimizerName(c.optimizer);
+    j["lr"] = c.lr;
+    j["momentum"] = c.momentum;
+    j["nesterov"] = c.nesterov;
+    j["weight_decay"] = c.weightDecay;
+    j["label_smoothing"] = c.labelSmoothing;
+    j["schedule"] = scheduleName(c.schedule);
+    j["warmup_epochs"] = c.warmupEpochs;
+    j["step_epochs"] = c.stepEpochs;
+    j["step_gamma"] = c.stepGamma;
+    j["val_fraction"] = c.split.valFraction;
+    j["train_subset"] = c.split.trainSubset;
+    j["test_subset"] = c.split.testSubset;
+    j["augment_crop_padding"] = c.augment.cropPadding;
+    j["augment_hflip"] = c.augment.horizontalFlip;
+    j["seed"] = c.seed;
+    j["device"] = c.device;
+    j["threads"] = c.threads;
+    j["progress_every_batches"] = c.progressEveryBatches;
+    j["channels_last"] = c.channelsLast;
+    j["eval_batch_size"] = c.evalBatchSize;
+    return j.dump(2);
+}
+
+TrainConfig trainConfigFromJson(const std::string& text, const std::string& what) {
+    nlohmann::json j;
+    try {
+        j = nlohmann::json::parse(text);
+    } catch (const std::exception& e) {
+        throw DataError(what + ": not valid JSON (" + std::string(e.what()).substr(0, 160) + ")");
+    }
+    TrainConfig c;
+    try {
+        c.model = specFromJson(j.at("model"));
+        c.dataset = j.at("dataset").get<std::string>();
+        c.epochs = j.at("epochs").get<int64_t>();
+        c.batchSize = j.at("batch_size").get<int64_t>();
+        c.optimizer = j.at("optimizer").get<std::string>() == "adamw" ? OptimizerKind::AdamW
+                                                                      : OptimizerKind::SGD;
+        c.lr = j.at("lr").get<double>();
+        c.momentum = j.value("momentum", c.momentum);
+        c.nesterov = j.value("nesterov", c.nesterov);
+        c.weightDecay = j.value("weight_decay", c.weightDecay);
+        c.labelSmoothing = j.value("label_smoothing", c.labelSmoothing);
+        const std::string sched = j.value("schedule", "cosine");
+        c.schedule = sched == "step"       ? ScheduleKind::Step
+                     : sched == "constant" ? ScheduleKind::Constant
+                                           : ScheduleKind::Cosine;
+        c.warmupEpochs = j.value("warmup_epochs", c.warmupEpochs);
+        c.stepEpochs = j.value("step_epochs", c.stepEpochs);
+        c.stepGamma = j.value("step_gamma", c.stepGamma);
+        c.split.valFraction = j.value("val_fraction", c.split.valFraction);
+        c.split.trainSubset = j.value("train_subset", c.split.trainSubset);
+        c.split.testSubset = j.value("test_subset", c.split.testSubset);
+        c.augment.cropPadding = j.value("augment_crop_padding", 0);
+        c.augment.horizontalFlip = j.value("augment_hflip", false);
+        c.seed = j.value("seed", c.seed);
+        c.device = j.value("device", c.device);
+        c.threads = j.value("threads", c.threads);
+        c.progressEveryBatches = j.value("progress_every_batches", c.progressEveryBatches);
+        c.channelsLast = j.value("channels_last", c.channelsLast);
+        c.evalBatchSize = j.value("eval_batch_size", c.evalBatchSize);
+    } catch (const SpecError& e) {
+        throw DataError(what + ": " + e.what());
+    } catch (const nlohmann::json::exception& e) {
+        throw DataError(what + ": missing or malformed field (" +
+                        std::string(e.what()).substr(0, 160) + ")");
+    }
+    return c;
+}
+
+std::string evalResultToJson(const EvalResult& r) {
+    return evalJson(r).dump(2);
+}
+
+TrainConfig readRunConfig(const std::string& dir) {
+    const std::string path = joinPath(dir, kConfigFile);
+    const auto bytes = readFileBytes(path);
+    return trainConfigFromJson(std::string(bytes.begin(), bytes.end()), path);
+}
+
+TrainSummary trainRun(const TrainConfig& config, const std::string& runDir,
+                      const TrainHooks& hooks) {
+    return runTraining(config, runDir, hooks, /*resume=*/false);
+}
+
+TrainSummary resumeRun(const std::string& runDir, const TrainHooks& hooks) {
+    return runTraining(readRunConfig(runDir), runDir, hooks, /*resume=*/true);
+}
+
+EvalResult evaluateRun(const std::string& dir, const std::string& datasetOverride,
+                       const std::function<bool(int64_t, int64_t)>& progress) {
+    TrainConfig c = readRunConfig(dir);
+    const auto cfgBytes = readFileBytes(joinPath(dir, kConfigFile));
+    const auto cfg = nlohmann::json::parse(std::string(cfgBytes.begin(), cfgBytes.end()));
+    if (!datasetOverride.empty()) {
+        c.dataset = datasetOverride;
+    }
+    applyThreadCount(c.threads);
+    const torch::Device device = resolveDevice(c.device);
+    const auto dataset = loadDatasetCached(parseDatasetSpec(c.dataset), progress);
+    if (dataset->channels() != c.model.inChannels || dataset->numClasses() != c.model.numClasses) {
+        throw SpecError(dataset->name + " has " + std::to_string(dataset->channels()) +
+                        " channels and " + std::to_string(dataset->numClasses()) +
+                        " classes; the run's model expects " + std::to_string(c.model.inChannels) +
+                        " and " + std::to_string(c.model.numClasses));
+    }
+    SplitOptions split = c.split;
+    split.seed = c.seed;
+    DataPipeline data(dataset, split);
+    // The model was trained on the run's own normalization: use it, not this dataset's.
+    if (cfg.contains("normalization")) {
+        Normalization n;
+        n.mean = cfg["normalization"]["mean"].get<std::vector<float>>();
+        n.std = cfg["normalization"]["std"].get<std::vector<float>>();
+        data.setNormalization(n);
+    }
+    ScaleModel model = buildModel(c.model);
+    loadStateDictPickle(*model, joinPath(dir, kWeightsFile));
+    model->to(device);
+    model->setChannelsLast(c.channelsLast && device.is_cpu());
+    return evaluate(model, data, Part::Test, c, device, nullptr);
+}
+
+}  // namespace scalelab

@@ -1,0 +1,198 @@
+// The training engine on small Fashion-MNIST subsets: it learns, stops when told, records a
+// divergence, and a resumed run equals an uninterrupted one.
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <sstream>
+
+#include "core/data/dataset_spec.h"
+#include "core/data/file_io.h"
+#include "core/error.h"
+#include "core/train/train_api.h"
+#include "tests/core/test_util.h"
+
+using namespace scalelab;
+
+namespace {
+
+bool haveFashion() {
+    return !locateFashionMnist().empty();
+}
+
+// A small, fast config: ResNet-8 (CIFAR-style) at 28 px on a Fashion-MNIST subset.
+TrainConfig smallConfig(int64_t subset, int64_t epochs) {
+    TrainConfig c;
+    c.model = resNetCifar(8, 1, 10, 28);
+    c.dataset = "fashion-mnist";
+    c.epochs = epochs;
+    c.batchSize = 64;
+    c.lr = 0.05;
+    c.split.trainSubset = subset;
+    c.split.valFraction = 0.01;  // 600 validation images
+    c.split.testSubset = 1000;
+    c.threads = 2;
+    c.seed = 11;
+    return c;
+}
+
+std::string readText(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+// metrics.csv without the timing columns (seconds, images/s), which differ run to run.
+std::string metricsWithoutTimes(const std::string& dir) {
+    std::stringstream in(readText(dir + "/metrics.csv"));
+    std::string line, out;
+    while (std::getline(in, line)) {
+        size_t cut = line.size();
+        for (int commas = 0; commas < 2; ++commas) {
+            cut = line.rfind(',', cut - 1);
+        }
+        out += line.substr(0, cut) + "\n";
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST(Trainer, OneEpochOn2000ImagesLearns) {
+    if (!haveFashion())
+        GTEST_SKIP() << "Fashion-MNIST not installed";
+    test::TempDir dir;
+    const TrainSummary s = trainRun(smallConfig(2000, 1), dir.file("run"));
+    EXPECT_TRUE(s.completed) << s.status;
+    EXPECT_EQ(s.status, "completed");
+    EXPECT_EQ(s.test.count, 1000);
+    EXPECT_GT(s.test.accuracy, 0.5) << "chance is 0.1";
+    EXPECT_EQ(s.history.size(), 1u);
+    for (const char* f :
+         {"config.json", "metrics.csv", "summary.json", "checkpoint.pt", "weights.pt"}) {
+        EXPECT_TRUE(fileExists(dir.file(std::string("run/") + f))) << f;
+    }
+    const auto summary = nlohmann::json::parse(readText(dir.file("run/summary.json")));
+    EXPECT_EQ(summary["status"], "completed");
+    EXPECT_NEAR(summary["test_acc"].get<double>(), s.test.accuracy, 1e-12);
+    EXPECT_EQ(summary["test"]["confusion"].size(), 10u);
+    const auto config = nlohmann::json::parse(readText(dir.file("run/config.json")));
+    EXPECT_EQ(config["model"]["name"], "resnet-cifar-8");
+    EXPECT_EQ(config["normalization"]["mean"].size(), 1u);
+    // The recorded weights evaluate to the same accuracy.
+    const EvalResult again = evaluateRun(dir.file("run"));
+    EXPECT_NEAR(again.accuracy, s.test.accuracy, 1e-9);
+}
+
+TEST(Trainer, CancelStopsWithinOneBatch) {
+    if (!haveFashion())
+        GTEST_SKIP() << "Fashion-MNIST not installed";
+    test::TempDir dir;
+    TrainConfig c = smallConfig(2000, 2);
+    c.progressEveryBatches = 1;
+    std::atomic<bool> stop{false};
+    int batchesSeen = 0;
+    TrainHooks hooks;
+    hooks.cancel = &stop;
+    hooks.progress = [&](const TrainProgress& p) {
+        if (p.kind == TrainProgress::Kind::Batch) {
+            ++batchesSeen;
+            if (p.batch == 3) {
+                stop.store(true);  // as the GUI's Stop button does
+            }
+        }
+        return true;
+    };
+    const TrainSummary s = trainRun(c, dir.file("run"), hooks);
+    EXPECT_EQ(batchesSeen, 3) << "no batch may run after Stop";
+    EXPECT_EQ(s.status, "cancelled at epoch 1, batch 4");
+    EXPECT_FALSE(s.completed);
+    const auto summary = nlohmann::json::parse(readText(dir.file("run/summary.json")));
+    EXPECT_EQ(summary["status"], s.status);
+    EXPECT_EQ(summary["epochs_done"], 0);
+    EXPECT_EQ(readText(dir.file("run/metrics.csv")),
+              "epoch,train_loss,train_acc,val_loss,val_acc,lr,seconds,images_per_s\n");
+}
+
+TEST(Trainer, DivergenceIsRecordedWithValidFiles) {
+    if (!haveFashion())
+        GTEST_SKIP() << "Fashion-MNIST not installed";
+    test::TempDir dir;
+    TrainConfig c = smallConfig(1000, 3);
+    c.lr = 1e8;
+    c.schedule = ScheduleKind::Constant;
+    const TrainSummary s = trainRun(c, dir.file("run"));
+    EXPECT_FALSE(s.completed);
+    EXPECT_EQ(s.status.rfind("diverged at epoch ", 0), 0u) << s.status;
+    EXPECT_NE(s.status.find("lr 1e+08"), std::string::npos) << s.status;
+    const auto summary = nlohmann::json::parse(readText(dir.file("run/summary.json")));
+    EXPECT_EQ(summary["status"], s.status);
+    EXPECT_EQ(summary["epochs_done"].get<int64_t>(), s.epochsDone);
+    // metrics.csv has exactly the recorded epochs.
+    std::stringstream rows(readText(dir.file("run/metrics.csv")));
+    std::string line;
+    int lines = 0;
+    while (std::getline(rows, line))
+        ++lines;
+    EXPECT_EQ(lines, 1 + s.epochsDone);
+}
+
+TEST(Trainer, ResumeEqualsAnUninterruptedRun) {
+    if (!haveFashion())
+        GTEST_SKIP() << "Fashion-MNIST not installed";
+    test::TempDir dir;
+    TrainConfig c = smallConfig(640, 3);
+    c.model = efficientNetSpec(
+        [] {
+            EfficientNetScaling s;
+            s.mode = EfficientNetScaling::Mode::Manual;
+            s.width = 0.25;
+            s.depth = 0.25;
+            s.baseResolution = 32;
+            return s;
+        }(),
+        1, 10);  // dropout, stochastic depth and the custom depthwise kernel all take part
+    c.augment.cropPadding = 2;
+    c.augment.horizontalFlip = true;
+    c.warmupEpochs = 0.5;
+    const TrainSummary whole = trainRun(c, dir.file("whole"));
+    ASSERT_TRUE(whole.completed);
+
+    TrainHooks stopAfterFirst;
+    stopAfterFirst.progress = [](const TrainProgress& p) {
+        return !(p.kind == TrainProgress::Kind::Epoch && p.epoch == 1);
+    };
+    const TrainSummary first = trainRun(c, dir.file("split"), stopAfterFirst);
+    EXPECT_EQ(first.status, "cancelled after epoch 1");
+    EXPECT_EQ(first.epochsDone, 1);
+    const TrainSummary rest = resumeRun(dir.file("split"));
+    ASSERT_TRUE(rest.completed) << rest.status;
+    EXPECT_EQ(metricsWithoutTimes(dir.file("split")), metricsWithoutTimes(dir.file("whole")));
+    EXPECT_EQ(rest.test.accuracy, whole.test.accuracy);
+    EXPECT_EQ(rest.test.loss, whole.test.loss);
+}
+
+TEST(Trainer, BadSettingsAreRefusedBeforeTraining) {
+    test::TempDir dir;
+    TrainConfig c = smallConfig(100, 1);
+    c.lr = -1;
+    EXPECT_THROW(trainRun(c, dir.file("a")), SpecError);
+    c = smallConfig(100, 1);
+    c.device = "cuda:7";
+    EXPECT_THROW(trainRun(c, dir.file("b")), SpecError);
+    c = smallConfig(100, 1);
+    c.model = resNetCifar(8, 3, 10, 28);  // Fashion-MNIST has 1 channel
+    if (haveFashion()) {
+        try {
+            trainRun(c, dir.file("c"));
+            FAIL() << "expected a SpecError";
+        } catch (const SpecError& e) {
+            EXPECT_NE(std::string(e.what()).find("3-channel images but Fashion-MNIST has 1"),
+                      std::string::npos)
+                << e.what();
+        }
+    }
+    EXPECT_THROW(resumeRun(dir.file("nothing-here")), DataError);
+}
