@@ -2,64 +2,230 @@
 
 #include <QApplication>
 #include <QCloseEvent>
+#include <QDateTime>
+#include <QDir>
+#include <QFile>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QHeaderView>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QScrollArea>
 #include <QSettings>
+#include <QSortFilterProxyModel>
 #include <QSplitter>
+#include <QStandardPaths>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QTableView>
 #include <QVBoxLayout>
 
 #include "core/runtime.h"
+#include "ui/charts/chart_export.h"
+#include "ui/charts/confusion_chart.h"
+#include "ui/charts/cost_chart.h"
+#include "ui/charts/pareto_chart.h"
+#include "ui/charts/scaling_chart.h"
+#include "ui/charts/training_chart.h"
 #include "ui/dataset_panel.h"
+#include "ui/model_designer.h"
+#include "ui/run_table_model.h"
+#include "ui/session.h"
+#include "ui/train_settings.h"
+#include "ui/training_worker.h"
 
 namespace scalelab::ui {
 
+namespace {
+
+QString duration(double s) {
+    if (s < 0) {
+        return QObject::tr("unknown");
+    }
+    if (s < 60) {
+        return QObject::tr("%1 s").arg(int(s + 0.5));
+    }
+    const int t = int(s + 0.5);
+    if (t < 3600) {
+        return QObject::tr("%1 min %2 s").arg(t / 60).arg(t % 60, 2, 10, QChar('0'));
+    }
+    return QObject::tr("%1 h %2 min").arg(t / 3600).arg((t % 3600) / 60, 2, 10, QChar('0'));
+}
+
+}  // namespace
+
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+    registerMetaTypes();
     setWindowTitle(tr("ScaleLab — CNN scaling lab"));
+    session_ = new Session(this);
+    session_->setFolder(QDir(QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation))
+                            .filePath("ScaleLab/session-" +
+                                      QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss")));
+    controller_ = new TrainingController(session_, this);
+    tableModel_ = new RunTableModel(session_, this);
 
     splitter_ = new QSplitter(Qt::Horizontal);
-    datasetPanel_ = new DatasetPanel;
-    datasetPanel_->setMinimumWidth(420);
-    splitter_->addWidget(datasetPanel_);
+    splitter_->addWidget(buildLeftPanel());
+    splitter_->addWidget(buildRightPanel());
+    splitter_->setStretchFactor(1, 1);
+    setCentralWidget(splitter_);
+    buildMenus();
 
+    auto* device = new QLabel(QString::fromStdString(describeRuntime(runtimeInfo())));
+    device->setToolTip(
+        tr("Where training runs: CUDA when LibTorch has it and sees a GPU, the CPU "
+           "otherwise; and how many CPU threads LibTorch uses"));
+    statusBar()->addPermanentWidget(device);
+
+    connect(datasetPanel_, &DatasetPanel::statusMessage, this,
+            [this](const QString& text) { statusBar()->showMessage(text, 8000); });
+    connect(datasetPanel_, &DatasetPanel::datasetLoaded, this, &MainWindow::onDatasetLoaded);
+    connect(designer_, &ModelDesigner::specChanged, this, [this] {
+        updateButtons();
+        designThrottle_.start();
+    });
+    designThrottle_.setSingleShot(true);
+    designThrottle_.setInterval(100);
+    connect(&designThrottle_, &QTimer::timeout, this, &MainWindow::onDesignChanged);
+    connect(trainSettings_, &TrainSettings::changed, this,
+            [this] { designer_->setBatchSize(trainSettings_->batchSize()); });
+    connect(session_, &Session::runChanged, this, &MainWindow::updateProgress);
+    connect(session_, &Session::runAdded, this, &MainWindow::updateProgress);
+    connect(session_, &Session::runsReset, this, &MainWindow::updateProgress);
+    connect(controller_, &TrainingController::runStarted, this, &MainWindow::updateButtons);
+    connect(controller_, &TrainingController::queueFinished, this, [this] {
+        updateButtons();
+        updateProgress();
+        statusBar()->showMessage(tr("Queue finished"), 8000);
+    });
+    connect(controller_, &TrainingController::runFinished, this, [this](int id) {
+        if (const RunRecord* r = session_->find(id)) {
+            statusBar()->showMessage(tr("%1: %2").arg(r->name, r->status), 8000);
+        }
+        onSelectionChanged();
+    });
+
+    designer_->restoreSettings();
+    trainSettings_->restoreSettings();
+    designer_->setBatchSize(trainSettings_->batchSize());
+    QSettings settings;
+    if (!restoreGeometry(settings.value("mainWindow/geometry").toByteArray())) {
+        resize(1400, 860);
+    }
+    splitter_->restoreState(settings.value("mainWindow/splitter").toByteArray());
+    compareSplitter_->restoreState(settings.value("mainWindow/compareSplitter").toByteArray());
+    onDesignChanged();
+    updateButtons();
+    updateProgress();
+}
+
+MainWindow::~MainWindow() = default;
+
+QWidget* MainWindow::buildLeftPanel() {
+    auto* panel = new QWidget;
+    auto* v = new QVBoxLayout(panel);
+    v->setContentsMargins(4, 4, 4, 4);
+    leftTabs_ = new QTabWidget;
+    designer_ = new ModelDesigner;
+    auto* scroll = new QScrollArea;
+    scroll->setWidget(designer_);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    leftTabs_->addTab(scroll, tr("Model"));
+    datasetPanel_ = new DatasetPanel;
+    leftTabs_->addTab(datasetPanel_, tr("Data"));
+    trainSettings_ = new TrainSettings;
+    auto* scroll2 = new QScrollArea;
+    scroll2->setWidget(trainSettings_);
+    scroll2->setWidgetResizable(true);
+    scroll2->setFrameShape(QFrame::NoFrame);
+    leftTabs_->addTab(scroll2, tr("Training"));
+    v->addWidget(leftTabs_, 1);
+
+    auto* buttons = new QHBoxLayout;
+    addButton_ = new QPushButton(tr("Add variant"));
+    addButton_->setToolTip(
+        tr("Queue the current design with the current data and training "
+           "settings (Ctrl+Shift+A)"));
+    trainButton_ = new QPushButton(tr("Train ▶"));
+    trainButton_->setToolTip(tr("Train the queued variants one after another (Ctrl+T)"));
+    stopButton_ = new QPushButton(tr("Stop ■"));
+    stopButton_->setToolTip(
+        tr("Stop the current run before its next batch; its finished epochs "
+           "stay recorded (Esc)"));
+    buttons->addWidget(addButton_);
+    buttons->addWidget(trainButton_);
+    buttons->addWidget(stopButton_);
+    v->addLayout(buttons);
+    queueSummary_ = new QLabel;
+    v->addWidget(queueSummary_);
+    runLabel_ = new QLabel(tr("No run"));
+    runProgress_ = new QProgressBar;
+    runProgress_->setRange(0, 1000);
+    runProgress_->setTextVisible(false);
+    queueLabel_ = new QLabel;
+    queueProgress_ = new QProgressBar;
+    queueProgress_->setRange(0, 1000);
+    queueProgress_->setTextVisible(false);
+    v->addWidget(runLabel_);
+    v->addWidget(runProgress_);
+    v->addWidget(queueLabel_);
+    v->addWidget(queueProgress_);
+
+    connect(addButton_, &QPushButton::clicked, this, [this] { addVariant(); });
+    connect(trainButton_, &QPushButton::clicked, this, &MainWindow::startTraining);
+    connect(stopButton_, &QPushButton::clicked, this, &MainWindow::stopTraining);
+    panel->setMinimumWidth(430);
+    return panel;
+}
+
+QWidget* MainWindow::buildRightPanel() {
     tabs_ = new QTabWidget;
-    tabs_->addTab(placeholderTab(tr("Training\n\nLive loss and accuracy curves of the queued runs "
-                                    "will appear here.")),
-                  tr("Training"));
-    tabs_->addTab(placeholderTab(tr("Compare\n\nThe runs table, the accuracy-vs-MACs Pareto chart "
-                                    "and the scaling curves will appear here.")),
-                  tr("Compare"));
-    tabs_->addTab(placeholderTab(tr("Cost\n\nPer-stage MACs and parameters of the current model "
-                                    "will appear here.")),
-                  tr("Cost"));
+    trainingChart_ = new TrainingChart(session_);
+    tabs_->addTab(trainingChart_, tr("Training"));
+
+    compareSplitter_ = new QSplitter(Qt::Vertical);
+    table_ = new QTableView;
+    proxy_ = new QSortFilterProxyModel(this);
+    proxy_->setSourceModel(tableModel_);
+    proxy_->setSortRole(Qt::UserRole);
+    table_->setModel(proxy_);
+    table_->setSortingEnabled(true);
+    table_->setSelectionBehavior(QAbstractItemView::SelectRows);
+    table_->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    table_->horizontalHeader()->setStretchLastSection(true);
+    table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    table_->verticalHeader()->setVisible(false);
+    table_->setToolTip(
+        tr("Select runs to overlay their curves in the Training tab and to see the "
+           "confusion matrix and stage costs of the first selected run"));
+    compareSplitter_->addWidget(table_);
+    compareTabs_ = new QTabWidget;
+    paretoChart_ = new ParetoChart(session_);
+    scalingChart_ = new ScalingChart;
+    confusionChart_ = new ConfusionChart;
+    compareTabs_->addTab(paretoChart_, tr("Accuracy vs MACs"));
+    compareTabs_->addTab(scalingChart_, tr("Scaling curves"));
+    compareTabs_->addTab(confusionChart_, tr("Confusion matrix"));
+    compareSplitter_->addWidget(compareTabs_);
+    compareSplitter_->setStretchFactor(1, 1);
+    tabs_->addTab(compareSplitter_, tr("Compare"));
+
+    costChart_ = new CostChart;
+    tabs_->addTab(costChart_, tr("Cost"));
     tabs_->addTab(placeholderTab(tr("Pruning\n\nAccuracy vs sparsity of pruned variants will "
                                     "appear here.")),
                   tr("Pruning"));
     tabs_->addTab(placeholderTab(tr("Feature maps\n\nChannel activations and Grad-CAM of a trained "
                                     "model will appear here.")),
                   tr("Feature maps"));
-    splitter_->addWidget(tabs_);
-    splitter_->setStretchFactor(1, 1);
-    setCentralWidget(splitter_);
-
-    buildMenus();
-
-    const RuntimeInfo rt = runtimeInfo();
-    auto* device = new QLabel(QString::fromStdString(describeRuntime(rt)));
-    device->setToolTip(
-        tr("Where training runs: CUDA when LibTorch has it and sees a GPU, the CPU "
-           "otherwise"));
-    statusBar()->addPermanentWidget(device);
-    connect(datasetPanel_, &DatasetPanel::statusMessage, this,
-            [this](const QString& text) { statusBar()->showMessage(text, 8000); });
-
-    QSettings settings;
-    if (!restoreGeometry(settings.value("mainWindow/geometry").toByteArray())) {
-        resize(1280, 800);
-    }
-    splitter_->restoreState(settings.value("mainWindow/splitter").toByteArray());
+    connect(table_->selectionModel(), &QItemSelectionModel::selectionChanged, this,
+            &MainWindow::onSelectionChanged);
+    return tabs_;
 }
 
 QWidget* MainWindow::placeholderTab(const QString& text) {
@@ -82,9 +248,69 @@ void MainWindow::buildMenus() {
     file->addAction(tr("Open &image folder…"), this,
                     [this] { datasetPanel_->openFolder(DatasetKind::ImageFolder); });
     file->addSeparator();
+    file->addAction(tr("&Open session…"), QKeySequence::Open, this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Open session"), QString(),
+                                                          tr("ScaleLab session (*.json)"));
+        if (!path.isEmpty()) {
+            openSession(path);
+        }
+    });
+    file->addAction(tr("&Save session…"), QKeySequence::Save, this, [this] {
+        const QString path =
+            QFileDialog::getSaveFileName(this, tr("Save session"), session_->folder() + ".json",
+                                         tr("ScaleLab session (*.json)"));
+        if (!path.isEmpty()) {
+            saveSession(path);
+        }
+    });
+    file->addSeparator();
+    file->addAction(tr("&Export chart…"), QKeySequence(Qt::CTRL | Qt::Key_E), this, [this] {
+        QCustomPlot* plot = currentPlot();
+        if (!plot) {
+            report(tr("This tab has no chart to export"));
+            return;
+        }
+        const QString path =
+            QFileDialog::getSaveFileName(this, tr("Export chart"), "chart.png", plotExportFilter());
+        if (!path.isEmpty()) {
+            exportChart(plot, path);
+        }
+    });
+    file->addAction(tr("Export runs table (&CSV)…"), this, [this] {
+        const QString path =
+            QFileDialog::getSaveFileName(this, tr("Export runs"), "runs.csv", tr("CSV (*.csv)"));
+        if (!path.isEmpty()) {
+            exportRunsCsv(path);
+        }
+    });
+    file->addAction(tr("Export selected run's &weights…"), this, [this] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export weights"), "weights.pt",
+                                                          tr("PyTorch state dict (*.pt)"));
+        if (!path.isEmpty()) {
+            exportSelectedWeights(path);
+        }
+    });
+    file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
+    QMenu* run = menuBar()->addMenu(tr("&Run"));
+    run->addAction(tr("&Add variant"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A), this,
+                   [this] { addVariant(); });
+    run->addAction(tr("&Train queued variants"), QKeySequence(Qt::CTRL | Qt::Key_T), this,
+                   &MainWindow::startTraining);
+    run->addAction(tr("&Stop"), QKeySequence(Qt::Key_Escape), this, &MainWindow::stopTraining);
+    run->addAction(tr("&Remove queued variants"), this, [this] { session_->removeQueued(); });
+
     QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("MACs and FLOPs"), this, [this] {
+        QMessageBox::information(
+            this, tr("MACs and FLOPs"),
+            tr("<p><b>MACs</b> are multiply-accumulates: one multiplication and one addition. "
+               "ScaleLab counts those of convolutions and linear layers per image, the convention "
+               "behind the EfficientNet paper's and torchvision's \"FLOPs\" figures.</p>"
+               "<p><b>FLOPs</b>, where shown, are 2 × MACs (each MAC is two floating-point "
+               "operations).</p>"));
+    });
     help->addAction(tr("&About ScaleLab"), this, [this] {
         QMessageBox::about(this, tr("About ScaleLab"),
                            tr("<b>ScaleLab %1</b><p>A desktop lab for CNN scaling: EfficientNet's "
@@ -95,10 +321,298 @@ void MainWindow::buildMenus() {
     });
 }
 
+void MainWindow::setSessionFolder(const QString& folder) {
+    session_->setFolder(folder);
+}
+QString MainWindow::sessionFolder() const {
+    return session_->folder();
+}
+
+void MainWindow::report(const QString& error) {
+    lastError_ = error;
+    statusBar()->showMessage(error, 15000);
+    if (interactive_) {
+        QMessageBox::warning(this, tr("ScaleLab"), error);
+    }
+}
+
+void MainWindow::onDatasetLoaded() {
+    const DatasetSummary& s = datasetPanel_->summary();
+    designer_->setDataShape(int(s.channels), int(s.classNames.size()),
+                            int(std::max(s.height, s.width)));
+    updateButtons();
+}
+
+void MainWindow::onDesignChanged() {
+    costChart_->setCurrent(designer_->isValid()
+                               ? std::optional<ModelAnalysis>(designer_->currentAnalysis())
+                               : std::nullopt);
+    const ModelSpec spec = designer_->currentSpec();
+    const bool compound =
+        spec.family == Family::EfficientNet && spec.name.rfind("efficientnet phi=", 0) == 0;
+    double phi = -1;
+    if (compound) {
+        phi = designer_->phiSlider()->value() / 100.0;
+    }
+    scalingChart_->setBase(designer_->compoundBase(), spec.inChannels, spec.numClasses, phi);
+}
+
+int MainWindow::addVariant() {
+    if (!designer_->isValid()) {
+        report(tr("The design is impossible: %1").arg(designer_->errorText()));
+        return 0;
+    }
+    if (datasetPanel_->currentSpec().isEmpty()) {
+        report(tr("No dataset is loaded yet"));
+        return 0;
+    }
+    RunRecord r;
+    r.config = trainSettings_->config();
+    r.config.model = designer_->currentSpec();
+    r.config.dataset = datasetPanel_->currentSpec().toStdString();
+    r.scaling = designer_->scalingText();
+    r.params = designer_->currentAnalysis().params;
+    r.macs = designer_->currentAnalysis().macs;
+    const DatasetSummary& ds = datasetPanel_->summary();
+    const int64_t available = int64_t(double(ds.trainCount) * (1.0 - r.config.split.valFraction));
+    r.trainImages = r.config.split.trainSubset > 0 ? std::min(r.config.split.trainSubset, available)
+                                                   : available;
+    const int id = session_->addRun(r);
+    statusBar()->showMessage(tr("Queued %1").arg(session_->find(id)->name), 5000);
+    updateButtons();
+    return id;
+}
+
+void MainWindow::startTraining() {
+    bool anyQueued = false;
+    for (const RunRecord& r : session_->runs()) {
+        anyQueued = anyQueued || r.status == "queued";
+    }
+    if (!anyQueued) {
+        report(tr("Nothing to train: add a variant first"));
+        return;
+    }
+    if (!QDir().mkpath(session_->folder())) {
+        report(tr("%1: cannot create the session folder").arg(session_->folder()));
+        return;
+    }
+    tabs_->setCurrentWidget(trainingChart_);
+    controller_->start();
+    updateButtons();
+}
+
+void MainWindow::stopTraining() {
+    if (controller_->isRunning()) {
+        controller_->stop();
+        statusBar()->showMessage(tr("Stopping after the current batch…"), 5000);
+    }
+}
+
+void MainWindow::updateButtons() {
+    const bool running = controller_->isRunning();
+    int queued = 0;
+    for (const RunRecord& r : session_->runs()) {
+        queued += r.status == "queued";
+    }
+    addButton_->setEnabled(designer_->isValid() && !datasetPanel_->currentSpec().isEmpty());
+    addButton_->setToolTip(designer_->isValid() ? tr("Queue the current design (Ctrl+Shift+A)")
+                                                : designer_->errorText());
+    trainButton_->setEnabled(!running && queued > 0);
+    stopButton_->setEnabled(running);
+    queueSummary_->setText(tr("%n variant(s) queued", nullptr, queued) +
+                           tr(" · %n run(s) in the session", nullptr, session_->runs().size()));
+}
+
+void MainWindow::updateProgress() {
+    updateButtons();
+    const RunRecord* r = session_->find(controller_->currentRun());
+    if (r) {
+        const EpochMetrics* last = r->history.empty() ? nullptr : &r->history.back();
+        runLabel_->setText(
+            tr("%1: %2 % · %3 img/s · ETA %4%5")
+                .arg(r->name)
+                .arg(int(r->progress * 100))
+                .arg(int(r->imagesPerSec))
+                .arg(duration(r->etaSec))
+                .arg(last && last->valAccuracy >= 0
+                         ? tr(" · val acc %1 %").arg(last->valAccuracy * 100, 0, 'f', 1)
+                         : QString()));
+        runProgress_->setValue(int(r->progress * 1000));
+        const double eta = controller_->queueEtaSec();
+        queueLabel_->setText(tr("Queue: %1 % · ETA ≈ %2")
+                                 .arg(int(controller_->queueProgress() * 100))
+                                 .arg(duration(eta)));
+        queueProgress_->setValue(int(controller_->queueProgress() * 1000));
+    } else {
+        runLabel_->setText(tr("No run training"));
+        runProgress_->setValue(0);
+        queueLabel_->setText(QString());
+        queueProgress_->setValue(0);
+    }
+}
+
+void MainWindow::selectRuns(const QList<int>& ids) {
+    table_->clearSelection();
+    for (int row = 0; row < proxy_->rowCount(); ++row) {
+        const int id = tableModel_->runIdAt(proxy_->mapToSource(proxy_->index(row, 0)).row());
+        if (ids.contains(id)) {
+            table_->selectionModel()->select(
+                proxy_->index(row, 0), QItemSelectionModel::Select | QItemSelectionModel::Rows);
+        }
+    }
+}
+
+QList<int> MainWindow::selectedRuns() const {
+    QList<int> ids;
+    for (const QModelIndex& idx : table_->selectionModel()->selectedRows()) {
+        ids << tableModel_->runIdAt(proxy_->mapToSource(idx).row());
+    }
+    return ids;
+}
+
+void MainWindow::onSelectionChanged() {
+    const QList<int> ids = selectedRuns();
+    trainingChart_->setVisibleRuns(ids);
+    const RunRecord* r = ids.isEmpty() ? nullptr : session_->find(ids.first());
+    if (r) {
+        confusionChart_->setResult(r->hasSummary ? r->summary.test : EvalResult{}, r->name);
+        try {
+            costChart_->setSelected(analyzeModel(r->config.model), r->name);
+        } catch (const std::exception&) {
+            costChart_->setSelected(std::nullopt, QString());
+        }
+    } else {
+        costChart_->setSelected(std::nullopt, QString());
+    }
+}
+
+QCustomPlot* MainWindow::currentPlot() const {
+    QWidget* w = tabs_->currentWidget();
+    if (w == trainingChart_) {
+        return trainingChart_->plot();
+    }
+    if (w == costChart_) {
+        return costChart_->plot();
+    }
+    if (w == compareSplitter_) {
+        QWidget* sub = compareTabs_->currentWidget();
+        if (sub == paretoChart_)
+            return paretoChart_->plot();
+        if (sub == scalingChart_)
+            return scalingChart_->plot();
+        if (sub == confusionChart_)
+            return confusionChart_->plot();
+    }
+    return nullptr;
+}
+
+QString MainWindow::exportChart(QCustomPlot* plot, const QString& path) {
+    const QString error = exportPlot(plot, path);
+    if (!error.isEmpty()) {
+        report(error);
+    } else {
+        statusBar()->showMessage(tr("Chart saved to %1").arg(path), 8000);
+    }
+    return error;
+}
+
+QString MainWindow::exportRunsCsv(const QString& path) {
+    const QString error = tableModel_->exportCsv(path);
+    if (!error.isEmpty()) {
+        report(error);
+    } else {
+        statusBar()->showMessage(tr("Runs saved to %1").arg(path), 8000);
+    }
+    return error;
+}
+
+QString MainWindow::exportSelectedWeights(const QString& path) {
+    const QList<int> ids = selectedRuns();
+    const RunRecord* r = ids.isEmpty() ? nullptr : session_->find(ids.first());
+    QString error;
+    if (!r) {
+        error = tr("Select a run in the Compare table first");
+    } else {
+        const QString weights = QDir(r->runDir).filePath("weights.pt");
+        const QString checkpoint = QDir(r->runDir).filePath("checkpoint.pt");
+        if (!QFileInfo::exists(weights)) {
+            error = tr("%1 has no weights yet (%2 not found): it has not finished an epoch")
+                        .arg(r->name, weights);
+        } else {
+            const QFileInfo target(path);
+            const QString checkpointTarget =
+                target.dir().filePath(target.completeBaseName() + "-checkpoint.pt");
+            for (const auto& [from, to] :
+                 {std::pair{weights, path}, std::pair{checkpoint, checkpointTarget}}) {
+                if (!QFileInfo::exists(from)) {
+                    continue;
+                }
+                QFile::remove(to);
+                if (!QFile::copy(from, to)) {
+                    error = tr("%1: could not be written (check the folder exists and is writable)")
+                                .arg(to);
+                    break;
+                }
+            }
+        }
+    }
+    if (!error.isEmpty()) {
+        report(error);
+    } else {
+        statusBar()->showMessage(tr("Weights of %1 saved to %2").arg(r->name, path), 8000);
+    }
+    return error;
+}
+
+QString MainWindow::saveSession(const QString& path) {
+    const QString error = session_->save(path);
+    if (!error.isEmpty()) {
+        report(error);
+    } else {
+        statusBar()->showMessage(tr("Session saved to %1").arg(path), 8000);
+    }
+    return error;
+}
+
+QString MainWindow::openSession(const QString& path) {
+    if (controller_->isRunning()) {
+        const QString error = tr("Stop training before opening another session");
+        report(error);
+        return error;
+    }
+    const QString error = session_->load(path);
+    if (!error.isEmpty()) {
+        report(error);  // the current session is untouched
+    } else {
+        statusBar()->showMessage(
+            tr("Opened %1 (%n run(s))", nullptr, session_->runs().size()).arg(path), 8000);
+        onSelectionChanged();
+    }
+    return error;
+}
+
 void MainWindow::closeEvent(QCloseEvent* event) {
+    if (controller_->isRunning()) {
+        if (interactive_) {
+            const auto answer = QMessageBox::question(
+                this, tr("Training in progress"),
+                tr("A run is training. Stop it and quit? Its finished epochs stay recorded in "
+                   "its run folder."),
+                QMessageBox::Yes | QMessageBox::No, QMessageBox::No);
+            if (answer != QMessageBox::Yes) {
+                event->ignore();
+                return;
+            }
+        }
+        statusBar()->showMessage(tr("Stopping the current run…"));
+        controller_->stopAndWait();
+    }
     QSettings settings;
     settings.setValue("mainWindow/geometry", saveGeometry());
     settings.setValue("mainWindow/splitter", splitter_->saveState());
+    settings.setValue("mainWindow/compareSplitter", compareSplitter_->saveState());
+    designer_->saveSettings();
+    trainSettings_->saveSettings();
     event->accept();
 }
 

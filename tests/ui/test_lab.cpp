@@ -1,0 +1,266 @@
+// The desktop lab, offscreen: the designer's readout agrees with the CLI, a queued run fills the
+// chart and the table, Stop ends a run within a batch with valid files, every export writes a
+// file, a saved session reopens, and the event loop keeps ticking while training runs.
+
+#include <qcustomplot.h>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QSignalSpy>
+#include <QSlider>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "core/data/dataset_spec.h"
+#include "ui/charts/confusion_chart.h"
+#include "ui/charts/cost_chart.h"
+#include "ui/charts/pareto_chart.h"
+#include "ui/charts/scaling_chart.h"
+#include "ui/charts/training_chart.h"
+#include "ui/dataset_panel.h"
+#include "ui/main_window.h"
+#include "ui/model_designer.h"
+#include "ui/session.h"
+#include "ui/train_settings.h"
+#include "ui/training_worker.h"
+
+using namespace scalelab;
+using namespace scalelab::ui;
+
+class TestLab : public QObject {
+    Q_OBJECT
+private:
+    QTemporaryDir tmp_;
+    std::unique_ptr<MainWindow> w_;
+    int firstRun_ = 0;
+
+    // Queues the current design and trains it; returns the run id once the queue is done.
+    int trainOne(int timeoutMs = 180000) {
+        const int id = w_->addVariant();
+        if (id == 0) {
+            return 0;
+        }
+        QSignalSpy done(w_->controller(), &TrainingController::queueFinished);
+        w_->startTraining();
+        if (!done.wait(timeoutMs)) {
+            return 0;
+        }
+        return id;
+    }
+
+    void useSmallResNet() {
+        w_->designer()->setFamily(Family::ResNet);
+        w_->designer()->setResMode(ModelDesigner::ResMode::Cifar);
+    }
+
+private Q_SLOTS:
+    void initTestCase() {
+        QStandardPaths::setTestModeEnabled(true);  // settings of the test, not the user's
+        if (locateFashionMnist().empty()) {
+            QSKIP("Fashion-MNIST not installed (apt install dataset-fashion-mnist)");
+        }
+        QVERIFY(tmp_.isValid());
+        w_ = std::make_unique<MainWindow>();
+        w_->setInteractive(false);
+        w_->setSessionFolder(tmp_.filePath("session"));
+        w_->resize(1300, 800);
+        w_->show();
+        QSignalSpy loaded(w_->datasetPanel(), &DatasetPanel::datasetLoaded);
+        w_->datasetPanel()->setInteractive(false);
+        w_->datasetPanel()->loadSpec("fashion-mnist");
+        QVERIFY(loaded.wait(60000));
+        TrainSettings* t = w_->trainSettings();
+        t->setEpochs(1);
+        t->setSubset(256);
+        t->setBatchSize(32);
+        t->setValFraction(0.002);  // 120 validation images
+        t->setTestSubset(500);
+    }
+
+    void phiReadoutMatchesTheCli() {
+        ModelDesigner* d = w_->designer();
+        d->setFamily(Family::EfficientNet);
+        d->setEffMode(ModelDesigner::EffMode::Compound);
+        d->setPhi(0.0);
+        QVERIFY(d->isValid());
+        const int64_t macs0 = d->currentAnalysis().macs;
+        d->phiSlider()->setValue(100);  // as a user drags phi from 0 to 1
+        QVERIFY(d->isValid());
+        const int64_t macs1 = d->currentAnalysis().macs;
+        QVERIFY(macs1 > macs0);
+
+        QProcess cli;
+        cli.start(SCALELAB_CLI_PATH,
+                  {"info", "--model", "efficientnet", "--phi", "1", "--base-resolution", "32",
+                   "--in-channels", "1", "--num-classes", "10", "--json"});
+        QVERIFY(cli.waitForFinished(60000));
+        QCOMPARE(cli.exitCode(), 0);
+        const QJsonObject info = QJsonDocument::fromJson(cli.readAllStandardOutput()).object();
+        QCOMPARE(qint64(macs1), info["macs"].toInteger());
+        QCOMPARE(qint64(d->currentAnalysis().params), info["params"].toInteger());
+        QVERIFY2(d->readoutText().contains(QLocale().toString(qlonglong(macs1))),
+                 qPrintable(d->readoutText()));
+    }
+
+    void queuedRunFillsTheChartAndTheTable() {
+        useSmallResNet();
+        QElapsedTimer timer;
+        timer.start();
+        firstRun_ = trainOne();
+        QVERIFY(firstRun_ != 0);
+        const RunRecord* r = w_->session()->find(firstRun_);
+        QVERIFY(r);
+        QCOMPARE(r->status, QString("completed"));
+        QVERIFY(r->hasSummary);
+        QVERIFY(r->summary.test.count > 0);
+        QCOMPARE(w_->runTable()->model()->rowCount(), 1);
+        w_->trainingChart()->refreshNow();
+        QVERIFY(w_->trainingChart()->pointCount() > 0);
+        QVERIFY(QFileInfo::exists(QDir(r->runDir).filePath("weights.pt")));
+        qInfo("1-epoch run on 256 images took %lld ms", timer.elapsed());
+    }
+
+    void everyExportWritesAFile() {
+        QVERIFY(firstRun_ != 0);
+        w_->selectRuns({firstRun_});
+        QCOMPARE(w_->selectedRuns(), QList<int>({firstRun_}));
+        w_->paretoChart()->refreshNow();
+        QCOMPARE(w_->paretoChart()->pointCount(), 1);
+        QVERIFY(w_->confusionChart()->classCount() == 10);
+        QVERIFY(w_->costChart()->barCount() > 0);
+        const QList<QPair<QString, QCustomPlot*>> plots = {
+            {"training", w_->trainingChart()->plot()},
+            {"pareto", w_->paretoChart()->plot()},
+            {"scaling", w_->scalingChart()->plot()},
+            {"confusion", w_->confusionChart()->plot()},
+            {"cost", w_->costChart()->plot()}};
+        for (const auto& [name, plot] : plots) {
+            for (const char* suffix : {"png", "svg", "pdf"}) {
+                const QString path = tmp_.filePath(name + "." + suffix);
+                QCOMPARE(w_->exportChart(plot, path), QString());
+                QVERIFY2(QFileInfo(path).size() > 1000, qPrintable(path));
+            }
+        }
+        QVERIFY(QFile(tmp_.filePath("training.svg")).open(QIODevice::ReadOnly));
+        const QString csv = tmp_.filePath("runs.csv");
+        QCOMPARE(w_->exportRunsCsv(csv), QString());
+        QFile f(csv);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QStringList lines = QString(f.readAll()).split('\n', Qt::SkipEmptyParts);
+        QCOMPARE(lines.size(), 2);
+        QVERIFY(lines[1].contains("resnet-cifar-20") && lines[1].contains("completed"));
+        const QString weights = tmp_.filePath("exported.pt");
+        QCOMPARE(w_->exportSelectedWeights(weights), QString());
+        QVERIFY(QFileInfo(weights).size() > 10000);
+        QVERIFY(QFileInfo(tmp_.filePath("exported-checkpoint.pt")).size() > 10000);
+        // A failed write is reported, not swallowed.
+        QVERIFY(!w_->exportChart(w_->paretoChart()->plot(), "/nonexistent/folder/x.png").isEmpty());
+        QVERIFY(!w_->exportRunsCsv("/nonexistent/folder/runs.csv").isEmpty());
+        QVERIFY(w_->lastError().contains("/nonexistent/folder"));
+    }
+
+    void savedSessionReopensWithTheSameRuns() {
+        QVERIFY(firstRun_ != 0);
+        const QString path = tmp_.filePath("session.json");
+        QCOMPARE(w_->saveSession(path), QString());
+        MainWindow other;
+        other.setInteractive(false);
+        QCOMPARE(other.openSession(path), QString());
+        const auto& a = w_->session()->runs();
+        const auto& b = other.session()->runs();
+        QCOMPARE(b.size(), a.size());
+        for (int i = 0; i < a.size(); ++i) {
+            QCOMPARE(b[i].name, a[i].name);
+            QCOMPARE(b[i].status, a[i].status);
+            QCOMPARE(b[i].macs, a[i].macs);
+            QCOMPARE(b[i].history.size(), a[i].history.size());
+            QCOMPARE(b[i].testAccuracy(), a[i].testAccuracy());
+            QCOMPARE(b[i].summary.test.confusion, a[i].summary.test.confusion);
+            QCOMPARE(QString::fromStdString(b[i].config.model.name),
+                     QString::fromStdString(a[i].config.model.name));
+        }
+        QCOMPARE(other.runTable()->model()->rowCount(), a.size());
+        // A broken session file is refused and leaves the session as it was.
+        QFile broken(tmp_.filePath("broken.json"));
+        QVERIFY(broken.open(QIODevice::WriteOnly));
+        broken.write("{\"format\": \"scalelab-session\", \"runs\": [ {");
+        broken.close();
+        QVERIFY(!other.openSession(broken.fileName()).isEmpty());
+        QCOMPARE(other.session()->runs().size(), a.size());
+    }
+
+    void stopEndsTheRunWithinABatch() {
+        useSmallResNet();
+        w_->trainSettings()->setEpochs(3);
+        w_->trainSettings()->setSubset(6000);
+        const int id = w_->addVariant();
+        QVERIFY(id != 0);
+        QSignalSpy done(w_->controller(), &TrainingController::queueFinished);
+        QElapsedTimer sinceStop;
+        connect(w_->session(), &Session::runChanged, this, [&](int changed) {
+            const RunRecord* r = w_->session()->find(changed);
+            if (changed == id && r && !r->liveLoss.empty() && !sinceStop.isValid()) {
+                sinceStop.start();
+                w_->stopTraining();
+            }
+        });
+        w_->startTraining();
+        QVERIFY(done.wait(120000));
+        disconnect(w_->session(), &Session::runChanged, this, nullptr);
+        QVERIFY(sinceStop.isValid());
+        // One batch of 32 images of ResNet-20 takes ~50 ms here; allow scheduling slack.
+        QVERIFY2(sinceStop.elapsed() < 3000, qPrintable(QString::number(sinceStop.elapsed())));
+        const RunRecord* r = w_->session()->find(id);
+        QVERIFY2(r->status.startsWith("cancelled at epoch 1, batch"), qPrintable(r->status));
+        QFile summary(QDir(r->runDir).filePath("summary.json"));
+        QVERIFY(summary.open(QIODevice::ReadOnly));
+        const QJsonObject s = QJsonDocument::fromJson(summary.readAll()).object();
+        QCOMPARE(s["status"].toString(), r->status);
+        QCOMPARE(s["epochs_done"].toInt(), 0);
+        QVERIFY(QFileInfo::exists(QDir(r->runDir).filePath("metrics.csv")));
+        w_->trainSettings()->setEpochs(1);
+        w_->trainSettings()->setSubset(256);
+    }
+
+    void eventLoopKeepsTickingDuringTraining() {
+        useSmallResNet();
+        w_->trainSettings()->setSubset(3000);
+        const int id = w_->addVariant();
+        QVERIFY(id != 0);
+        QSignalSpy done(w_->controller(), &TrainingController::queueFinished);
+        QElapsedTimer clock;
+        qint64 last = -1, worst = 0;
+        int ticks = 0;
+        QTimer tick;
+        tick.setInterval(10);
+        connect(&tick, &QTimer::timeout, this, [&] {
+            const qint64 now = clock.elapsed();
+            if (last >= 0) {
+                worst = std::max(worst, now - last);
+            }
+            last = now;
+            ++ticks;
+        });
+        clock.start();
+        tick.start();
+        w_->startTraining();
+        QVERIFY(done.wait(180000));
+        tick.stop();
+        const RunRecord* r = w_->session()->find(id);
+        QCOMPARE(r->status, QString("completed"));
+        qInfo("training took %lld ms; %d timer ticks, longest gap %lld ms", clock.elapsed(), ticks,
+              worst);
+        QVERIFY2(clock.elapsed() > 1000, "the run should last long enough to measure");
+        QVERIFY2(worst < 100, qPrintable(QString("event loop stalled for %1 ms").arg(worst)));
+    }
+
+    void cleanupTestCase() { w_.reset(); }
+};
+
+QTEST_MAIN(TestLab)
+#include "test_lab.moc"

@@ -1,0 +1,27 @@
+#pragma once
+// MACs against phi for width-only (w = beta^phi), depth-only (d = alpha^phi),
+// resolution-only (r = gamma^phi) and compound scaling of the designer's EfficientNet base,
+// computed by the analysis (no training), with the compound prediction (alpha beta^2 gamma^2)^phi.
+
+#include <QWidget>
+
+#include "core/models/model_spec.h"
+
+class QCustomPlot;
+
+namespace scalelab::ui {
+
+class ScalingChart : public QWidget {
+    Q_OBJECT
+public:
+    explicit ScalingChart(QWidget* parent = nullptr);
+    QCustomPlot* plot() const { return plot_; }
+    // Recomputes the curves for this base (alpha, beta, gamma, base resolution) and marks phi.
+    void setBase(const EfficientNetScaling& base, int inChannels, int numClasses, double markPhi);
+    int curveCount() const;
+
+private:
+    QCustomPlot* plot_;
+};
+
+}  // namespace scalelab::ui

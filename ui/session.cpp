@@ -1,0 +1,341 @@
+#include "ui/session.h"
+
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QRegularExpression>
+#include <QSaveFile>
+
+namespace scalelab::ui {
+
+double RunRecord::bestValAccuracy() const {
+    double best = -1;
+    for (const EpochMetrics& e : history) {
+        best = std::max(best, e.valAccuracy);
+    }
+    return best;
+}
+
+double RunRecord::testAccuracy() const {
+    return hasSummary && summary.test.count > 0 ? summary.test.accuracy : -1;
+}
+
+Session::Session(QObject* parent) : QObject(parent) {}
+
+const RunRecord* Session::find(int id) const {
+    for (const RunRecord& r : runs_) {
+        if (r.id == id) {
+            return &r;
+        }
+    }
+    return nullptr;
+}
+
+RunRecord* Session::findMutable(int id) {
+    return const_cast<RunRecord*>(find(id));
+}
+
+int Session::indexOf(int id) const {
+    for (int i = 0; i < runs_.size(); ++i) {
+        if (runs_[i].id == id) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+int Session::addRun(RunRecord run) {
+    run.id = nextId_++;
+    run.name = QString("#%1 %2").arg(run.id).arg(QString::fromStdString(run.config.model.name));
+    QString slug = QString::fromStdString(run.config.model.name);
+    slug.replace(QRegularExpression("[^A-Za-z0-9.-]+"), "_");
+    run.runDir =
+        QDir(folder_).filePath(QString("run-%1-%2").arg(run.id, 3, 10, QChar('0')).arg(slug));
+    run.status = "queued";
+    runs_.push_back(run);
+    Q_EMIT runAdded(run.id);
+    return run.id;
+}
+
+void Session::removeQueued() {
+    bool changed = false;
+    for (int i = runs_.size() - 1; i >= 0; --i) {
+        if (runs_[i].status == "queued") {
+            runs_.removeAt(i);
+            changed = true;
+        }
+    }
+    if (changed) {
+        Q_EMIT runsReset();
+    }
+}
+
+void Session::clear() {
+    runs_.clear();
+    nextId_ = 1;
+    Q_EMIT runsReset();
+}
+
+void Session::markRunning(int id) {
+    if (RunRecord* r = findMutable(id)) {
+        r->status = "running";
+        r->progress = 0;
+        Q_EMIT runChanged(id);
+    }
+}
+
+void Session::applyProgress(int id, const TrainProgress& p) {
+    RunRecord* r = findMutable(id);
+    if (!r) {
+        return;
+    }
+    const double done =
+        double(p.epoch - 1) + (p.batchesPerEpoch ? double(p.batch) / double(p.batchesPerEpoch) : 0);
+    if (p.kind == TrainProgress::Kind::Batch) {
+        r->liveLoss.emplace_back(done, p.trainLoss);
+        r->liveAccuracy.emplace_back(done, p.trainAccuracy);
+        r->imagesPerSec = p.imagesPerSec;
+    } else if (p.kind == TrainProgress::Kind::Epoch) {
+        EpochMetrics m;
+        m.epoch = p.epoch;
+        m.trainLoss = p.trainLoss;
+        m.trainAccuracy = p.trainAccuracy;
+        m.valLoss = p.valLoss;
+        m.valAccuracy = p.valAccuracy;
+        m.lr = p.lr;
+        m.imagesPerSec = p.imagesPerSec;
+        r->history.push_back(m);
+        r->imagesPerSec = p.imagesPerSec;
+    }
+    if (p.epochs > 0 && p.kind != TrainProgress::Kind::Finished) {
+        r->progress =
+            std::min(1.0, (p.kind == TrainProgress::Kind::Epoch ? double(p.epoch) : done) /
+                              double(p.epochs));
+        r->etaSec = p.etaSec;
+    }
+    Q_EMIT runChanged(id);
+}
+
+void Session::applySummary(int id, const TrainSummary& s) {
+    RunRecord* r = findMutable(id);
+    if (!r) {
+        return;
+    }
+    r->summary = s;
+    r->hasSummary = true;
+    r->history = s.history;  // the recorded epochs (with timings) replace the live copies
+    r->status = QString::fromStdString(s.status);
+    r->params = s.params;
+    r->macs = s.macs;
+    r->progress = s.completed ? 1.0 : r->progress;
+    r->etaSec = 0;
+    if (!s.history.empty()) {
+        r->imagesPerSec = s.imagesPerSec;
+    }
+    Q_EMIT runChanged(id);
+}
+
+void Session::markFailed(int id, const QString& message) {
+    if (RunRecord* r = findMutable(id)) {
+        r->status = "failed: " + message;
+        r->etaSec = 0;
+        Q_EMIT runChanged(id);
+    }
+}
+
+// --- JSON -------------------------------------------------------------------------------------
+
+namespace {
+
+QJsonArray historyToJson(const std::vector<EpochMetrics>& h) {
+    QJsonArray a;
+    for (const EpochMetrics& e : h) {
+        a.append(QJsonObject{{"epoch", qint64(e.epoch)},
+                             {"train_loss", e.trainLoss},
+                             {"train_acc", e.trainAccuracy},
+                             {"val_loss", e.valLoss},
+                             {"val_acc", e.valAccuracy},
+                             {"lr", e.lr},
+                             {"seconds", e.seconds},
+                             {"images_per_s", e.imagesPerSec}});
+    }
+    return a;
+}
+
+std::vector<EpochMetrics> historyFromJson(const QJsonArray& a) {
+    std::vector<EpochMetrics> h;
+    for (const QJsonValue& v : a) {
+        const QJsonObject o = v.toObject();
+        EpochMetrics e;
+        e.epoch = o["epoch"].toInteger();
+        e.trainLoss = o["train_loss"].toDouble();
+        e.trainAccuracy = o["train_acc"].toDouble();
+        e.valLoss = o["val_loss"].toDouble(-1);
+        e.valAccuracy = o["val_acc"].toDouble(-1);
+        e.lr = o["lr"].toDouble();
+        e.seconds = o["seconds"].toDouble();
+        e.imagesPerSec = o["images_per_s"].toDouble();
+        h.push_back(e);
+    }
+    return h;
+}
+
+QJsonObject evalToJson(const EvalResult& r) {
+    QJsonArray confusion;
+    for (const auto& row : r.confusion) {
+        QJsonArray jr;
+        for (int64_t v : row) {
+            jr.append(qint64(v));
+        }
+        confusion.append(jr);
+    }
+    QJsonArray perClass, names;
+    for (double v : r.perClassAccuracy) {
+        perClass.append(v);
+    }
+    for (const auto& n : r.classNames) {
+        names.append(QString::fromStdString(n));
+    }
+    return {{"count", qint64(r.count)},       {"loss", r.loss},
+            {"accuracy", r.accuracy},         {"confusion", confusion},
+            {"per_class_accuracy", perClass}, {"class_names", names}};
+}
+
+EvalResult evalFromJson(const QJsonObject& o) {
+    EvalResult r;
+    r.count = o["count"].toInteger();
+    r.loss = o["loss"].toDouble();
+    r.accuracy = o["accuracy"].toDouble();
+    for (const QJsonValue& row : o["confusion"].toArray()) {
+        std::vector<int64_t> v;
+        for (const QJsonValue& x : row.toArray()) {
+            v.push_back(x.toInteger());
+        }
+        r.confusion.push_back(v);
+    }
+    for (const QJsonValue& x : o["per_class_accuracy"].toArray()) {
+        r.perClassAccuracy.push_back(x.toDouble());
+    }
+    for (const QJsonValue& x : o["class_names"].toArray()) {
+        r.classNames.push_back(x.toString().toStdString());
+    }
+    return r;
+}
+
+}  // namespace
+
+QString Session::save(const QString& path) const {
+    QJsonArray runs;
+    for (const RunRecord& r : runs_) {
+        QJsonObject o;
+        o["id"] = r.id;
+        o["name"] = r.name;
+        o["scaling"] = r.scaling;
+        o["config"] =
+            QJsonDocument::fromJson(QByteArray::fromStdString(trainConfigToJson(r.config)))
+                .object();
+        o["run_dir"] = r.runDir;
+        o["status"] = r.status;
+        o["params"] = qint64(r.params);
+        o["macs"] = qint64(r.macs);
+        o["history"] = historyToJson(r.history);
+        if (r.hasSummary) {
+            QJsonObject s;
+            s["status"] = QString::fromStdString(r.summary.status);
+            s["completed"] = r.summary.completed;
+            s["epochs_done"] = qint64(r.summary.epochsDone);
+            s["best_val_acc"] = r.summary.bestValAccuracy;
+            s["best_epoch"] = qint64(r.summary.bestEpoch);
+            s["final_val_acc"] = r.summary.finalValAccuracy;
+            s["wall_seconds"] = r.summary.wallSeconds;
+            s["images_per_s"] = r.summary.imagesPerSec;
+            s["test"] = evalToJson(r.summary.test);
+            o["summary"] = s;
+        }
+        runs.append(o);
+    }
+    QJsonObject root{{"format", "scalelab-session"},
+                     {"version", 1},
+                     {"session_folder", folder_},
+                     {"runs", runs}};
+    QSaveFile file(path);  // atomic: a failed write leaves the old file
+    if (!file.open(QIODevice::WriteOnly)) {
+        return tr("%1: cannot write (%2)").arg(path, file.errorString());
+    }
+    file.write(QJsonDocument(root).toJson());
+    if (!file.commit()) {
+        return tr("%1: write failed (%2)").arg(path, file.errorString());
+    }
+    return {};
+}
+
+QString Session::load(const QString& path) {
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly)) {
+        return tr("%1: cannot open (%2)").arg(path, file.errorString());
+    }
+    QJsonParseError err;
+    const QJsonDocument doc = QJsonDocument::fromJson(file.readAll(), &err);
+    if (err.error != QJsonParseError::NoError) {
+        return tr("%1: not valid JSON (%2 at byte %3)")
+            .arg(path, err.errorString())
+            .arg(err.offset);
+    }
+    const QJsonObject root = doc.object();
+    if (root["format"].toString() != "scalelab-session") {
+        return tr("%1: not a ScaleLab session file").arg(path);
+    }
+    QList<RunRecord> loaded;
+    int maxId = 0;
+    for (const QJsonValue& v : root["runs"].toArray()) {
+        const QJsonObject o = v.toObject();
+        RunRecord r;
+        r.id = o["id"].toInt();
+        r.name = o["name"].toString();
+        r.scaling = o["scaling"].toString();
+        try {
+            r.config =
+                trainConfigFromJson(QJsonDocument(o["config"].toObject()).toJson().toStdString(),
+                                    path.toStdString() + ", run " + r.name.toStdString());
+        } catch (const std::exception& e) {
+            return QString::fromStdString(e.what());
+        }
+        r.runDir = o["run_dir"].toString();
+        r.status = o["status"].toString();
+        if (r.status == "running") {
+            r.status = "interrupted (the app closed while it ran)";
+        }
+        r.params = o["params"].toInteger();
+        r.macs = o["macs"].toInteger();
+        r.history = historyFromJson(o["history"].toArray());
+        if (o.contains("summary")) {
+            const QJsonObject s = o["summary"].toObject();
+            r.hasSummary = true;
+            r.summary.status = s["status"].toString().toStdString();
+            r.summary.completed = s["completed"].toBool();
+            r.summary.epochsDone = s["epochs_done"].toInteger();
+            r.summary.bestValAccuracy = s["best_val_acc"].toDouble(-1);
+            r.summary.bestEpoch = s["best_epoch"].toInteger();
+            r.summary.finalValAccuracy = s["final_val_acc"].toDouble(-1);
+            r.summary.wallSeconds = s["wall_seconds"].toDouble();
+            r.summary.imagesPerSec = s["images_per_s"].toDouble();
+            r.summary.test = evalFromJson(s["test"].toObject());
+            r.summary.history = r.history;
+            r.summary.params = r.params;
+            r.summary.macs = r.macs;
+            r.summary.runDir = r.runDir.toStdString();
+            r.progress = r.summary.completed ? 1.0 : 0.0;
+        }
+        maxId = std::max(maxId, r.id);
+        loaded.push_back(r);
+    }
+    runs_ = loaded;
+    folder_ = root["session_folder"].toString(folder_);
+    nextId_ = maxId + 1;
+    Q_EMIT runsReset();
+    return {};
+}
+
+}  // namespace scalelab::ui

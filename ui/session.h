@@ -1,0 +1,79 @@
+#pragma once
+// The runs of a session: queued, running and finished variants with their curves and results.
+// Value data only (no widgets); charts and tables read it and listen to its signals.
+
+#include <QList>
+#include <QObject>
+#include <QPointF>
+#include <QString>
+#include <vector>
+
+#include "core/train/train_api.h"
+
+namespace scalelab::ui {
+
+struct RunRecord {
+    int id = 0;                 // unique within the session, from 1
+    QString name;               // "#2 efficientnet-b0"
+    QString scaling;            // "phi 1.00 (a 1.2, b 1.1, g 1.15)", "w 1.00 d 1.10 r 1.07", ...
+    TrainConfig config;         // everything the run was started with
+    QString runDir;             // its record folder
+    QString status = "queued";  // queued | running | completed | cancelled ... | failed: ...
+    int64_t params = 0;         // learnable parameters
+    int64_t macs = 0;           // per image
+    int64_t trainImages = 0;    // images per training epoch (for queue ETAs)
+    std::vector<EpochMetrics> history;  // one entry per finished epoch
+    std::vector<QPointF> liveLoss;      // (fractional epoch, running train loss) while training
+    std::vector<QPointF> liveAccuracy;  // (fractional epoch, running train accuracy)
+    bool hasSummary = false;            // summary below is valid
+    TrainSummary summary;               // final results (test accuracy, confusion, ...)
+    double progress = 0;                // 0..1 of this run
+    double etaSec = 0;                  // estimated seconds left in this run
+    double imagesPerSec = 0;            // latest training throughput
+
+    double bestValAccuracy() const;  // fraction, -1 if none
+    double testAccuracy() const;     // fraction, -1 if none
+    bool finished() const { return status != "queued" && status != "running"; }
+};
+
+class Session : public QObject {
+    Q_OBJECT
+public:
+    explicit Session(QObject* parent = nullptr);
+
+    // The folder under which run folders are created (run-001-..., run-002-...).
+    QString folder() const { return folder_; }
+    void setFolder(const QString& folder) { folder_ = folder; }
+
+    const QList<RunRecord>& runs() const { return runs_; }
+    const RunRecord* find(int id) const;
+    int indexOf(int id) const;
+    // Adds a run (id, name and runDir are assigned) and returns its id.
+    int addRun(RunRecord run);
+    // Removes queued runs (running/finished ones stay).
+    void removeQueued();
+    void clear();
+
+    void markRunning(int id);
+    void applyProgress(int id, const TrainProgress& p);
+    void applySummary(int id, const TrainSummary& s);
+    void markFailed(int id, const QString& message);
+
+    // Writes / reads the whole session (runs, specs, curves, results) as one JSON file.
+    // Return "" on success, else a message naming the file and the problem.
+    QString save(const QString& path) const;
+    QString load(const QString& path);
+
+Q_SIGNALS:
+    void runAdded(int id);
+    void runChanged(int id);
+    void runsReset();
+
+private:
+    RunRecord* findMutable(int id);
+    QList<RunRecord> runs_;
+    QString folder_;
+    int nextId_ = 1;
+};
+
+}  // namespace scalelab::ui
