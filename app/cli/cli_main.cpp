@@ -33,6 +33,13 @@ commands:
   train --resume DIR            continue a run from its last finished epoch
   eval --run DIR [--dataset SPEC] [--json]
                                 test accuracy, per-class accuracy, confusion matrix
+  prune --run DIR --method magnitude-global|magnitude-layer|l1-structured[,...]
+        --levels 0,0.25,0.5,0.75 [--finetune-epochs N] --out FILE.csv [--save-model DIR]
+        [--per-stage] [--include-classifier] [--test-subset N] [--finetune-subset N]
+                                prune a trained run at each level, test, fine-tune, test again
+  features --run DIR (--index I | --image PATH) --stage S --out DIR [--class K]
+        [--max-channels N] [--by-index]
+                                stage activations grid, Grad-CAM overlay and input as PNGs
   bench --model NAME [--resolution PX] [--batch-size B] [--steps N] [--device D] [--json]
                                 training and inference images/s on random data (warm-up
                                 excluded); --no-channels-last, --torch-depthwise to compare
@@ -79,6 +86,12 @@ int main(int argc, char** argv) {
         }
         if (command == "eval") {
             return cli::runEval(args);
+        }
+        if (command == "prune") {
+            return cli::runPrune(args);
+        }
+        if (command == "features") {
+            return cli::runFeatures(args);
         }
         if (command == "bench") {
             return cli::runBench(args);

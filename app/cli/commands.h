@@ -15,5 +15,7 @@ int runBenchOps(const std::vector<std::string>& args);
 int runBench(const std::vector<std::string>& args);
 int runTrain(const std::vector<std::string>& args);
 int runEval(const std::vector<std::string>& args);
+int runPrune(const std::vector<std::string>& args);
+int runFeatures(const std::vector<std::string>& args);
 
 }  // namespace scalelab::cli

@@ -115,7 +115,7 @@ void analyzeEfficientNet(const ArchPlan& plan, ModelAnalysis& a) {
             const MBConvPlan& m = st.mbconv[b];
             const std::string p = st.key + "." + std::to_string(b) + ".block.";
             int i = 0;
-            if (m.expanded != m.in) {
+            if (m.hasExpand) {
                 w.conv(p + "0.0", m.in, m.expanded, 1, 1, 1, false);
                 w.bn(p + "0.1", m.expanded, true);
                 i = 1;
@@ -158,14 +158,14 @@ void analyzeResNet(const ArchPlan& plan, ModelAnalysis& a) {
             if (bottleneck) {
                 w.conv(p + "conv1", r.in, r.mid, 1, 1, 1, false);
                 w.bn(p + "bn1", r.mid, true);
-                w.conv(p + "conv2", r.mid, r.mid, 3, r.stride, 1, false);
-                w.bn(p + "bn2", r.mid, true);
-                w.conv(p + "conv3", r.mid, r.out, 1, 1, 1, false);
+                w.conv(p + "conv2", r.mid, r.mid2, 3, r.stride, 1, false);
+                w.bn(p + "bn2", r.mid2, true);
+                w.conv(p + "conv3", r.mid2, r.out, 1, 1, 1, false);
                 w.bn(p + "bn3", r.out, false);
             } else {
-                w.conv(p + "conv1", r.in, r.out, 3, r.stride, 1, false);
-                w.bn(p + "bn1", r.out, true);
-                w.conv(p + "conv2", r.out, r.out, 3, 1, 1, false);
+                w.conv(p + "conv1", r.in, r.mid, 3, r.stride, 1, false);
+                w.bn(p + "bn1", r.mid, true);
+                w.conv(p + "conv2", r.mid, r.out, 3, 1, 1, false);
                 w.bn(p + "bn2", r.out, false);
             }
             if (r.downsample && plan.spec.shortcut == Shortcut::Projection) {
@@ -190,8 +190,12 @@ double ModelAnalysis::trainingMemoryBytes(int64_t batchSize) const {
 }
 
 ModelAnalysis analyzeModel(const ModelSpec& spec) {
+    return analyzePlan(planModel(spec));
+}
+
+ModelAnalysis analyzePlan(const ArchPlan& plan) {
     const auto t0 = std::chrono::steady_clock::now();
-    const ArchPlan plan = planModel(spec);
+    const ModelSpec& spec = plan.spec;
     ModelAnalysis a;
     a.spec = spec;
     a.layers.reserve(1024);

@@ -56,6 +56,11 @@ struct ModelAnalysis {
 // Plans (validating; SpecError on an impossible spec) and costs the model.
 ModelAnalysis analyzeModel(const ModelSpec& spec);
 
+// Costs an explicit plan -- e.g. a structurally pruned one whose inner widths differ from its
+// spec's.
+struct ArchPlan;
+ModelAnalysis analyzePlan(const ArchPlan& plan);
+
 // JSON: params, macs, flops, resolution, in_channels, num_classes, name, family, width, depth,
 // resolution_coef, stages [{name, out_channels, repeats, stride, out_size, params, macs}],
 // memory estimate, and when `withLayers` the per-layer rows.

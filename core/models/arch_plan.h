@@ -10,19 +10,22 @@
 namespace scalelab {
 
 struct MBConvPlan {
-    int in = 0;             // input channels
-    int expanded = 0;       // channels after the 1x1 expansion (== in when expand ratio is 1)
-    int out = 0;            // output channels
-    int kernel = 3;         // depthwise kernel size
-    int stride = 1;         // depthwise stride
-    int squeeze = 0;        // squeeze-excitation channels: max(1, in / 4)
-    bool residual = false;  // identity skip: stride 1 and in == out
-    double dropProb = 0.0;  // stochastic depth probability of this block
+    int in = 0;              // input channels
+    int expanded = 0;        // channels after the 1x1 expansion (== in when expand ratio is 1)
+    bool hasExpand = false;  // the block has the 1x1 expansion conv (planned expanded != in; kept
+                             // when pruning makes the two equal)
+    int out = 0;             // output channels
+    int kernel = 3;          // depthwise kernel size
+    int stride = 1;          // depthwise stride
+    int squeeze = 0;         // squeeze-excitation channels: max(1, in / 4)
+    bool residual = false;   // identity skip: stride 1 and in == out
+    double dropProb = 0.0;   // stochastic depth probability of this block
 };
 
 struct ResBlockPlan {
     int in = 0;      // input channels
-    int mid = 0;     // inner width (Basic: == out; Bottleneck: out / 4)
+    int mid = 0;     // channels out of conv1 (Basic: == out; Bottleneck: out / 4); pruning cuts it
+    int mid2 = 0;    // Bottleneck: channels out of conv2 (== mid unless pruned); unused by Basic
     int out = 0;     // output channels
     int stride = 1;  // stride of the 3x3 conv (torchvision: on the 3x3, also in Bottleneck)
     bool downsample = false;  // the shortcut changes shape (stride != 1 or in != out)
@@ -53,6 +56,9 @@ struct ArchPlan {
 
 // Validates the spec (validateSpec) and resolves it. Throws SpecError.
 ArchPlan planModel(const ModelSpec& spec);
+
+// True when some block's inner width differs from what its spec plans (a pruned model).
+bool planIsPruned(const ArchPlan& plan);
 
 // Output side of a conv/pool with "same"-style padding: floor((in + 2*pad - k) / s) + 1.
 inline int convOut(int in, int kernel, int stride, int pad) {

@@ -17,7 +17,7 @@ class MBConvImpl : public nn::Module {
 public:
     MBConvImpl(const MBConvPlan& p, double eps, double momentum) : plan_(p) {
         block = Seq();
-        if (p.expanded != p.in) {
+        if (p.hasExpand) {
             block->push_back(convNormAct(p.in, p.expanded, 1, 1, 1, Act::SiLU, eps, momentum));
         }
         block->push_back(convNormAct(p.expanded, p.expanded, p.kernel, p.stride, p.expanded,

@@ -13,8 +13,11 @@ ScaleModel buildEfficientNet(const ArchPlan& plan);  // efficientnet.cpp
 ScaleModel buildResNet(const ArchPlan& plan);        // resnet.cpp
 
 ScaleModel buildModel(const ModelSpec& spec) {
-    const ArchPlan plan = planModel(spec);  // throws SpecError before any tensor exists
-    return spec.family == Family::EfficientNet ? buildEfficientNet(plan) : buildResNet(plan);
+    return buildModelFromPlan(planModel(spec));  // planModel throws before any tensor exists
+}
+
+ScaleModel buildModelFromPlan(const ArchPlan& plan) {
+    return plan.spec.family == Family::EfficientNet ? buildEfficientNet(plan) : buildResNet(plan);
 }
 
 std::vector<FeatureInfo> ScaleModelImpl::featureInfo() const {

@@ -61,6 +61,8 @@ using ScaleModel = std::shared_ptr<ScaleModelImpl>;
 // Validates and builds the model with torchvision's initialisation. Throws SpecError before
 // allocating anything when the spec is impossible.
 ScaleModel buildModel(const ModelSpec& spec);
+// Builds an explicit plan (a pruned model's); the plan is trusted, not re-validated.
+ScaleModel buildModelFromPlan(const ArchPlan& plan);
 
 // Parameters and buffers under their module paths -- torchvision's key names.
 std::vector<std::pair<std::string, torch::Tensor>> namedStateDict(const torch::nn::Module& model);

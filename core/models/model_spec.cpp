@@ -284,6 +284,7 @@ ArchPlan planUnchecked(const ModelSpec& spec) {
                 b.in = r == 0 ? in : st.outChannels;
                 b.out = st.outChannels;
                 b.expanded = makeDivisible(double(b.in) * row.expand, 8);
+                b.hasExpand = b.expanded != b.in;
                 b.kernel = row.kernel;
                 b.stride = r == 0 ? row.stride : 1;
                 b.squeeze = std::max(1, b.in / 4);
@@ -320,6 +321,7 @@ ArchPlan planUnchecked(const ModelSpec& spec) {
             ResBlockPlan b;
             b.in = r == 0 ? in : st.outChannels;
             b.mid = width;
+            b.mid2 = width;
             b.out = st.outChannels;
             b.stride = r == 0 ? st.stride : 1;
             b.downsample = b.stride != 1 || b.in != b.out;
@@ -408,6 +410,25 @@ void validateSpec(const ModelSpec& spec) {
 ArchPlan planModel(const ModelSpec& spec) {
     validateSpec(spec);
     return planUnchecked(spec);
+}
+
+bool planIsPruned(const ArchPlan& plan) {
+    const ArchPlan original = planUnchecked(plan.spec);
+    for (size_t s = 0; s < plan.stages.size() && s < original.stages.size(); ++s) {
+        const StagePlan& a = plan.stages[s];
+        const StagePlan& b = original.stages[s];
+        for (size_t i = 0; i < a.mbconv.size() && i < b.mbconv.size(); ++i) {
+            if (a.mbconv[i].expanded != b.mbconv[i].expanded) {
+                return true;
+            }
+        }
+        for (size_t i = 0; i < a.resnet.size() && i < b.resnet.size(); ++i) {
+            if (a.resnet[i].mid != b.resnet[i].mid || a.resnet[i].mid2 != b.resnet[i].mid2) {
+                return true;
+            }
+        }
+    }
+    return false;
 }
 
 }  // namespace scalelab

@@ -23,14 +23,14 @@ public:
         if (bottleneck) {
             conv1 = register_module("conv1", conv(p.in, p.mid, 1, 1));
             bn1 = register_module("bn1", nn::BatchNorm2d(p.mid));
-            conv2 = register_module("conv2", conv(p.mid, p.mid, 3, p.stride));
-            bn2 = register_module("bn2", nn::BatchNorm2d(p.mid));
-            conv3 = register_module("conv3", conv(p.mid, p.out, 1, 1));
+            conv2 = register_module("conv2", conv(p.mid, p.mid2, 3, p.stride));
+            bn2 = register_module("bn2", nn::BatchNorm2d(p.mid2));
+            conv3 = register_module("conv3", conv(p.mid2, p.out, 1, 1));
             bn3 = register_module("bn3", nn::BatchNorm2d(p.out));
         } else {
-            conv1 = register_module("conv1", conv(p.in, p.out, 3, p.stride));
-            bn1 = register_module("bn1", nn::BatchNorm2d(p.out));
-            conv2 = register_module("conv2", conv(p.out, p.out, 3, 1));
+            conv1 = register_module("conv1", conv(p.in, p.mid, 3, p.stride));
+            bn1 = register_module("bn1", nn::BatchNorm2d(p.mid));
+            conv2 = register_module("conv2", conv(p.mid, p.out, 3, 1));
             bn2 = register_module("bn2", nn::BatchNorm2d(p.out));
         }
         if (p.downsample && shortcut == Shortcut::Projection) {

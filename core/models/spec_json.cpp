@@ -1,6 +1,7 @@
 #include "core/models/spec_json.h"
 
 #include "core/error.h"
+#include "core/models/arch_plan.h"
 
 namespace scalelab {
 
@@ -84,6 +85,59 @@ ModelSpec specFromJson(const nlohmann::json& j) {
     }
     validateSpec(s);
     return s;
+}
+
+nlohmann::ordered_json planToJson(const ArchPlan& plan) {
+    nlohmann::ordered_json j;
+    j["spec"] = specToJson(plan.spec);
+    nlohmann::ordered_json stages = nlohmann::ordered_json::array();
+    for (const StagePlan& st : plan.stages) {
+        nlohmann::ordered_json blocks = nlohmann::ordered_json::array();
+        for (const MBConvPlan& b : st.mbconv) {
+            blocks.push_back({{"expanded", b.expanded}});
+        }
+        for (const ResBlockPlan& b : st.resnet) {
+            blocks.push_back({{"mid", b.mid}, {"mid2", b.mid2}});
+        }
+        stages.push_back(blocks);
+    }
+    j["block_widths"] = stages;
+    return j;
+}
+
+ArchPlan planFromJson(const nlohmann::json& j) {
+    if (!j.contains("spec") || !j.contains("block_widths")) {
+        throw SpecError("model plan: 'spec' or 'block_widths' is missing");
+    }
+    ArchPlan plan = planModel(specFromJson(j.at("spec")));
+    const auto& stages = j.at("block_widths");
+    if (!stages.is_array() || stages.size() != plan.stages.size()) {
+        throw SpecError("model plan: block_widths has the wrong number of stages");
+    }
+    auto width = [](const nlohmann::json& o, const char* key, int original) {
+        const int w = o.value(key, original);
+        if (w < 1 || w > original) {
+            throw SpecError(std::string("model plan: width ") + key + " = " + std::to_string(w) +
+                            " outside 1.." + std::to_string(original));
+        }
+        return w;
+    };
+    for (size_t s = 0; s < plan.stages.size(); ++s) {
+        StagePlan& st = plan.stages[s];
+        const auto& blocks = stages[s];
+        if (blocks.size() != st.mbconv.size() + st.resnet.size()) {
+            throw SpecError("model plan: stage " + std::to_string(s + 1) +
+                            " has the wrong number of blocks");
+        }
+        for (size_t i = 0; i < st.mbconv.size(); ++i) {
+            st.mbconv[i].expanded = width(blocks[i], "expanded", st.mbconv[i].expanded);
+        }
+        for (size_t i = 0; i < st.resnet.size(); ++i) {
+            st.resnet[i].mid = width(blocks[i], "mid", st.resnet[i].mid);
+            st.resnet[i].mid2 = width(blocks[i], "mid2", st.resnet[i].mid2);
+        }
+    }
+    return plan;
 }
 
 }  // namespace scalelab

@@ -18,6 +18,7 @@
 #include "core/models/spec_json.h"
 #include "core/runtime.h"
 #include "core/train/device.h"
+#include "core/train/run_loader.h"
 #include "core/train/train_api.h"
 
 namespace scalelab {
@@ -31,6 +32,56 @@ const char* optimizerName(OptimizerKind k) {
 }
 const char* scheduleName(ScheduleKind k) {
     return k == ScheduleKind::Cosine ? "cosine" : k == ScheduleKind::Step ? "step" : "constant";
+}
+
+EvalResult evaluateModel(ScaleModelImpl& model, DataPipeline& data, Part part, int64_t resolution,
+                         int64_t batchSize, const torch::Device& device,
+                         const std::atomic<bool>* cancel) {
+    EvalResult r;
+    const int64_t k = model.spec().numClasses;
+    r.classNames = data.dataset().classNames;
+    r.confusion.assign(size_t(k), std::vector<int64_t>(size_t(k), 0));
+    if (data.size(part) == 0) {
+        return r;
+    }
+    model.eval();
+    torch::NoGradGuard guard;
+    BatchOptions o;
+    o.batchSize = batchSize;
+    o.shuffle = false;
+    o.device = device;
+    BatchIterator it = data.batches(part, resolution, o);
+    auto confusion = torch::zeros({k * k}, torch::kInt64);
+    double lossSum = 0;
+    Batch b;
+    while (it.next(b)) {
+        if (cancel && cancel->load()) {
+            throw Cancelled();
+        }
+        const auto logits = model.forward(b.images);
+        lossSum += torch::nn::functional::cross_entropy(
+                       logits, b.labels,
+                       torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+                       .item<double>();
+        const auto pred = logits.argmax(1);
+        confusion += torch::bincount((b.labels * k + pred).cpu(), {}, k * k);
+    }
+    r.count = data.size(part);
+    r.loss = lossSum / double(r.count);
+    const auto m = confusion.view({k, k});
+    int64_t correct = 0;
+    for (int64_t t = 0; t < k; ++t) {
+        int64_t rowSum = 0;
+        for (int64_t p = 0; p < k; ++p) {
+            r.confusion[size_t(t)][size_t(p)] = m[t][p].item<int64_t>();
+            rowSum += r.confusion[size_t(t)][size_t(p)];
+        }
+        correct += r.confusion[size_t(t)][size_t(t)];
+        r.perClassAccuracy.push_back(
+            rowSum ? double(r.confusion[size_t(t)][size_t(t)]) / double(rowSum) : -1.0);
+    }
+    r.accuracy = double(correct) / double(r.count);
+    return r;
 }
 
 namespace {
@@ -142,51 +193,7 @@ void setLr(torch::optim::Optimizer& opt, double lr) {
 
 EvalResult evaluate(ScaleModel& model, DataPipeline& data, Part part, const TrainConfig& c,
                     const torch::Device& device, const std::atomic<bool>* cancel) {
-    EvalResult r;
-    const int64_t k = c.model.numClasses;
-    r.classNames = data.dataset().classNames;
-    r.confusion.assign(size_t(k), std::vector<int64_t>(size_t(k), 0));
-    if (data.size(part) == 0) {
-        return r;
-    }
-    model->eval();
-    torch::NoGradGuard guard;
-    BatchOptions o;
-    o.batchSize = c.evalBatchSize;
-    o.shuffle = false;
-    o.device = device;
-    BatchIterator it = data.batches(part, c.model.resolution, o);
-    auto confusion = torch::zeros({k * k}, torch::kInt64);
-    double lossSum = 0;
-    Batch b;
-    while (it.next(b)) {
-        if (cancel && cancel->load()) {
-            throw Cancelled();
-        }
-        const auto logits = model->forward(b.images);
-        lossSum += torch::nn::functional::cross_entropy(
-                       logits, b.labels,
-                       torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
-                       .item<double>();
-        const auto pred = logits.argmax(1);
-        confusion += torch::bincount((b.labels * k + pred).cpu(), {}, k * k);
-    }
-    r.count = data.size(part);
-    r.loss = lossSum / double(r.count);
-    const auto m = confusion.view({k, k});
-    int64_t correct = 0;
-    for (int64_t t = 0; t < k; ++t) {
-        int64_t rowSum = 0;
-        for (int64_t p = 0; p < k; ++p) {
-            r.confusion[size_t(t)][size_t(p)] = m[t][p].item<int64_t>();
-            rowSum += r.confusion[size_t(t)][size_t(p)];
-        }
-        correct += r.confusion[size_t(t)][size_t(t)];
-        r.perClassAccuracy.push_back(
-            rowSum ? double(r.confusion[size_t(t)][size_t(t)]) / double(rowSum) : -1.0);
-    }
-    r.accuracy = double(correct) / double(r.count);
-    return r;
+    return evaluateModel(*model, data, part, c.model.resolution, c.evalBatchSize, device, cancel);
 }
 
 // --- run files ------------------------------------------------------------------------------
@@ -691,16 +698,19 @@ TrainSummary resumeRun(const std::string& runDir, const TrainHooks& hooks) {
     return runTraining(readRunConfig(runDir), runDir, hooks, /*resume=*/true);
 }
 
-EvalResult evaluateRun(const std::string& dir, const std::string& datasetOverride,
-                       const std::function<bool(int64_t, int64_t)>& progress) {
-    TrainConfig c = readRunConfig(dir);
+LoadedRun loadRun(const std::string& dir, const std::string& datasetOverride,
+                  const std::function<bool(int64_t, int64_t)>& progress) {
+    LoadedRun run;
+    run.dir = dir;
+    run.config = readRunConfig(dir);
     const auto cfgBytes = readFileBytes(joinPath(dir, kConfigFile));
     const auto cfg = nlohmann::json::parse(std::string(cfgBytes.begin(), cfgBytes.end()));
+    TrainConfig& c = run.config;
     if (!datasetOverride.empty()) {
         c.dataset = datasetOverride;
     }
     applyThreadCount(c.threads);
-    const torch::Device device = resolveDevice(c.device);
+    run.device = resolveDevice(c.device);
     const auto dataset = loadDatasetCached(parseDatasetSpec(c.dataset), progress);
     if (dataset->channels() != c.model.inChannels || dataset->numClasses() != c.model.numClasses) {
         throw SpecError(dataset->name + " has " + std::to_string(dataset->channels()) +
@@ -710,19 +720,59 @@ EvalResult evaluateRun(const std::string& dir, const std::string& datasetOverrid
     }
     SplitOptions split = c.split;
     split.seed = c.seed;
-    DataPipeline data(dataset, split);
+    run.data = std::make_shared<DataPipeline>(dataset, split);
     // The model was trained on the run's own normalization: use it, not this dataset's.
     if (cfg.contains("normalization")) {
         Normalization n;
         n.mean = cfg["normalization"]["mean"].get<std::vector<float>>();
         n.std = cfg["normalization"]["std"].get<std::vector<float>>();
-        data.setNormalization(n);
+        run.data->setNormalization(n);
     }
-    ScaleModel model = buildModel(c.model);
-    loadStateDictPickle(*model, joinPath(dir, kWeightsFile));
-    model->to(device);
-    model->setChannelsLast(c.channelsLast && device.is_cpu());
-    return evaluate(model, data, Part::Test, c, device, nullptr);
+    const std::string planPath = joinPath(dir, "plan.json");
+    if (fileExists(planPath)) {
+        const auto bytes = readFileBytes(planPath);
+        try {
+            run.model = buildModelFromPlan(
+                planFromJson(nlohmann::json::parse(std::string(bytes.begin(), bytes.end()))));
+        } catch (const nlohmann::json::exception& e) {
+            throw DataError(planPath + ": not valid JSON (" + std::string(e.what()).substr(0, 120) +
+                            ")");
+        } catch (const SpecError& e) {
+            throw DataError(planPath + ": " + e.what());
+        }
+    } else {
+        run.model = buildModel(c.model);
+    }
+    loadStateDictPickle(*run.model, joinPath(dir, kWeightsFile));
+    run.model->to(run.device);
+    run.model->setChannelsLast(c.channelsLast && run.device.is_cpu());
+    run.model->eval();
+    return run;
+}
+
+EvalResult evaluateRun(const std::string& dir, const std::string& datasetOverride,
+                       const std::function<bool(int64_t, int64_t)>& progress) {
+    LoadedRun run = loadRun(dir, datasetOverride, progress);
+    return evaluateModel(*run.model, *run.data, Part::Test, run.config.model.resolution,
+                         run.config.evalBatchSize, run.device);
+}
+
+void saveModelRecord(ScaleModelImpl& model, const TrainConfig& config, const std::string& dir,
+                     const nlohmann::json& extra) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) {
+        throw Error(dir + ": cannot create the folder (" + ec.message() + ")");
+    }
+    TrainConfig c = config;
+    c.model = model.spec();
+    json cfg = json::parse(trainConfigToJson(c));
+    for (auto it = extra.begin(); it != extra.end(); ++it) {
+        cfg[it.key()] = it.value();
+    }
+    writeFileAtomic(joinPath(dir, kConfigFile), cfg.dump(2) + "\n");
+    writeFileAtomic(joinPath(dir, "plan.json"), planToJson(model.plan()).dump(2) + "\n");
+    saveStateDictPickle(model, joinPath(dir, kWeightsFile));
 }
 
 }  // namespace scalelab

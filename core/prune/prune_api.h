@@ -1,0 +1,72 @@
+#pragma once
+// Pruning sweeps on a trained run, torch-free for the GUI and the CLI.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace scalelab {
+
+enum class PruneMethod { MagnitudeGlobal, MagnitudeLayer, L1Structured };
+const char* pruneMethodName(
+    PruneMethod m);  // "magnitude-global", "magnitude-layer", "l1-structured"
+// Throws SpecError for an unknown name.
+PruneMethod pruneMethodFromName(const std::string& name);
+
+struct PruneSweepOptions {
+    std::string runDir;  // a trained run (weights.pt + config.json)
+    std::vector<PruneMethod> methods = {PruneMethod::MagnitudeGlobal};
+    std::vector<double> levels = {0, 0.25, 0.5, 0.75};  // fractions of prunable weights/channels
+    int64_t finetuneEpochs = 0;      // epochs of fine-tuning after pruning (masks kept)
+    double finetuneLr = 0.01;        // SGD learning rate of the fine-tuning (cosine)
+    int64_t finetuneSubset = 0;      // train images for fine-tuning; 0 = the run's
+    int64_t testSubset = 0;          // test images; 0 = the run's own setting
+    bool includeClassifier = false;  // magnitude methods: prune the final Linear too
+    bool perStage = false;           // also prune one stage at a time (sensitivity)
+    std::string saveModelDir;        // save every pruned model under DIR/<method>-<level>
+    int64_t speedBatch = 128;        // batch for the inference speed measurement
+};
+
+struct PruneRow {
+    std::string method;         // pruneMethodName
+    double level = 0;           // requested fraction
+    std::string scope = "all";  // "all" or the stage pruned alone ("stage 3")
+    double sparsity = 0;        // achieved: zero (or removed) prunable weights / prunable weights
+    int64_t params = 0;         // parameters of the model as it runs (structured: fewer)
+    int64_t nonzeroParams = 0;  // of those, not zero
+    int64_t macs = 0;           // MACs per image of the model as it runs (dense kernels)
+    int64_t sparseMacs = 0;     // MACs a sparse kernel would need (density-weighted)
+    double accuracy = 0;        // test accuracy right after pruning (fraction)
+    double loss = 0;
+    double finetunedAccuracy = -1;  // after fine-tuning (-1: none)
+    double finetunedLoss = -1;
+    double inferImagesPerSec = 0;  // measured, eval mode, random batch
+    std::string modelDir;          // where the pruned model was saved ("" if not)
+};
+
+struct PruneSweepResult {
+    std::vector<PruneRow> rows;
+    double baselineAccuracy = 0;      // the run as trained
+    double baselineImagesPerSec = 0;  // its inference speed, same measurement
+    int64_t baselineParams = 0;
+    int64_t baselineMacs = 0;
+    std::string status;  // "completed" or "cancelled after N of M"
+};
+
+struct PruneHooks {
+    // (step done, steps total, current row or "" ); returning false cancels.
+    std::function<bool(int64_t, int64_t, const std::string&)> progress;
+    const std::atomic<bool>* cancel = nullptr;  // checked before every step and every batch
+    // A finished row, as soon as it is measured (for live charts).
+    std::function<void(const PruneRow&)> row;
+};
+
+// Runs the sweep. Throws DataError / SpecError for a bad run folder or options.
+PruneSweepResult runPruneSweep(const PruneSweepOptions& options, const PruneHooks& hooks = {});
+
+// The rows as CSV (header + a line per row; accuracies as fractions).
+std::string pruneResultToCsv(const PruneSweepResult& result);
+
+}  // namespace scalelab
