@@ -3,8 +3,8 @@
 //   scalelab [--dataset SPEC] [--screenshot FILE.png] [--tour DIR] [--size WxH]
 //
 // --screenshot waits until the dataset has loaded (or failed), saves the window as a PNG and
-// exits. --tour queues three small variants, trains them and saves the README's screenshots
-// (designer, training mid-run, Compare, Cost) into DIR. Both are used by scripts/screenshots.sh.
+// exits. --tour queues three small variants, trains them, prunes and inspects the last one, and
+// saves the README's screenshots into DIR. Both are used by scripts/screenshots.sh.
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -15,10 +15,13 @@
 #include <cstdio>
 #include <functional>
 
+#include "core/prune/prune_api.h"
 #include "core/runtime.h"
 #include "ui/dataset_panel.h"
+#include "ui/feature_panel.h"
 #include "ui/main_window.h"
 #include "ui/model_designer.h"
+#include "ui/pruning_panel.h"
 #include "ui/session.h"
 #include "ui/train_settings.h"
 #include "ui/training_worker.h"
@@ -33,6 +36,39 @@ bool saveShot(MainWindow& window, const QString& path) {
     std::fprintf(ok ? stdout : stderr, "%s %s\n",
                  ok ? "screenshot saved to" : "error: could not write", qPrintable(path));
     return ok;
+}
+
+// The tour's last part: a pruning sweep and the feature maps of the deepest run.
+void pruneAndInspect(MainWindow& window, const QString& dir) {
+    using namespace scalelab;
+    using namespace scalelab::ui;
+    PruningPanel* p = window.pruningPanel();
+    window.tabs()->setCurrentWidget(p);
+    p->selectRun(3);
+    p->setMethods({PruneMethod::MagnitudeGlobal, PruneMethod::L1Structured});
+    p->setLevels("0, 0.25, 0.5, 0.75, 0.9");
+    p->setFinetuneEpochs(1);
+    p->setPerStage(true);
+    QObject::connect(p, &PruningPanel::sweepFinished, &window, [&window, dir](const QString&) {
+        QTimer::singleShot(500, &window, [&window, dir] {
+            saveShot(window, dir + "/pruning.png");
+            FeaturePanel* f = window.featurePanel();
+            window.tabs()->setCurrentWidget(f);
+            QObject::connect(f, &FeaturePanel::updated, &window, [&window, dir, f] {
+                if (f->result().stageName == "stage 2" && f->result().testIndex == 12) {
+                    QTimer::singleShot(500, &window, [&window, dir] {
+                        saveShot(window, dir + "/features.png");
+                        QApplication::exit(0);
+                    });
+                }
+            });
+            f->selectRun(3);
+            f->setStage(2);
+            f->setTestIndex(12);
+            f->refresh();
+        });
+    });
+    p->startSweep();
 }
 
 // The scripted tour behind the README's screenshots.
@@ -91,7 +127,7 @@ void runTour(MainWindow& window, const QString& dir, const QString& sessionDir) 
                                      window.tabs()->setCurrentIndex(2);
                                      QTimer::singleShot(500, &window, [&window, dir] {
                                          saveShot(window, dir + "/cost.png");
-                                         QApplication::exit(0);
+                                         pruneAndInspect(window, dir);
                                      });
                                  });
                              });

@@ -29,10 +29,15 @@
 #include "ui/charts/confusion_chart.h"
 #include "ui/charts/cost_chart.h"
 #include "ui/charts/pareto_chart.h"
+#include "ui/charts/probability_chart.h"
+#include "ui/charts/pruning_chart.h"
 #include "ui/charts/scaling_chart.h"
 #include "ui/charts/training_chart.h"
 #include "ui/dataset_panel.h"
+#include "ui/feature_panel.h"
+#include "ui/job_runner.h"
 #include "ui/model_designer.h"
+#include "ui/pruning_panel.h"
 #include "ui/run_table_model.h"
 #include "ui/session.h"
 #include "ui/train_settings.h"
@@ -66,6 +71,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
                             .filePath("ScaleLab/session-" +
                                       QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss")));
     controller_ = new TrainingController(session_, this);
+    jobs_ = new JobRunner(this);
     tableModel_ = new RunTableModel(session_, this);
 
     splitter_ = new QSplitter(Qt::Horizontal);
@@ -217,26 +223,19 @@ QWidget* MainWindow::buildRightPanel() {
 
     costChart_ = new CostChart;
     tabs_->addTab(costChart_, tr("Cost"));
-    tabs_->addTab(placeholderTab(tr("Pruning\n\nAccuracy vs sparsity of pruned variants will "
-                                    "appear here.")),
-                  tr("Pruning"));
-    tabs_->addTab(placeholderTab(tr("Feature maps\n\nChannel activations and Grad-CAM of a trained "
-                                    "model will appear here.")),
-                  tr("Feature maps"));
+    pruningPanel_ = new PruningPanel(session_, jobs_);
+    tabs_->addTab(pruningPanel_, tr("Pruning"));
+    featurePanel_ = new FeaturePanel(session_, jobs_);
+    tabs_->addTab(featurePanel_, tr("Feature maps"));
+    connect(pruningPanel_, &PruningPanel::errorOccurred, this,
+            [this](const QString& m) { report(m); });
+    connect(featurePanel_, &FeaturePanel::errorOccurred, this, [this](const QString& m) {
+        statusBar()->showMessage(m, 10000);
+        lastError_ = m;
+    });
     connect(table_->selectionModel(), &QItemSelectionModel::selectionChanged, this,
             &MainWindow::onSelectionChanged);
     return tabs_;
-}
-
-QWidget* MainWindow::placeholderTab(const QString& text) {
-    auto* w = new QWidget;
-    auto* layout = new QVBoxLayout(w);
-    auto* label = new QLabel(text);
-    label->setAlignment(Qt::AlignCenter);
-    label->setWordWrap(true);
-    label->setEnabled(false);
-    layout->addWidget(label);
-    return w;
 }
 
 void MainWindow::buildMenus() {
@@ -494,6 +493,12 @@ QCustomPlot* MainWindow::currentPlot() const {
     if (w == costChart_) {
         return costChart_->plot();
     }
+    if (w == pruningPanel_) {
+        return pruningPanel_->chart()->plot();
+    }
+    if (w == featurePanel_) {
+        return featurePanel_->probabilities()->plot();
+    }
     if (w == compareSplitter_) {
         QWidget* sub = compareTabs_->currentWidget();
         if (sub == paretoChart_)
@@ -607,6 +612,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
         statusBar()->showMessage(tr("Stopping the current run…"));
         controller_->stopAndWait();
     }
+    jobs_->cancel();  // a pruning sweep stops before its next batch; ~JobRunner joins it
     QSettings settings;
     settings.setValue("mainWindow/geometry", saveGeometry());
     settings.setValue("mainWindow/splitter", splitter_->saveState());

@@ -19,6 +19,9 @@ namespace scalelab::ui {
 class ConfusionChart;
 class CostChart;
 class DatasetPanel;
+class FeaturePanel;
+class JobRunner;
+class PruningPanel;
 class ModelDesigner;
 class ParetoChart;
 class RunTableModel;
@@ -49,6 +52,8 @@ public:
     QTabWidget* tabs() const { return tabs_; }
     QTabWidget* leftTabs() const { return leftTabs_; }
     QTabWidget* compareTabs() const { return compareTabs_; }
+    PruningPanel* pruningPanel() const { return pruningPanel_; }
+    FeaturePanel* featurePanel() const { return featurePanel_; }
 
     // false: no dialogs (errors go to the status bar and lastError); closing stops training
     // without asking. For tests and scripted screenshots.
@@ -80,7 +85,6 @@ private:
     void buildMenus();
     QWidget* buildLeftPanel();
     QWidget* buildRightPanel();
-    QWidget* placeholderTab(const QString& text);
     void onDatasetLoaded();
     void onDesignChanged();
     void onSelectionChanged();
@@ -107,6 +111,9 @@ private:
     CostChart* costChart_ = nullptr;
     ConfusionChart* confusionChart_ = nullptr;
     QTableView* table_ = nullptr;
+    JobRunner* jobs_ = nullptr;
+    PruningPanel* pruningPanel_ = nullptr;
+    FeaturePanel* featurePanel_ = nullptr;
 
     QPushButton* addButton_ = nullptr;
     QPushButton* trainButton_ = nullptr;

@@ -17,14 +17,19 @@
 #include <QtTest>
 
 #include "core/data/dataset_spec.h"
+#include "core/models/analysis.h"
 #include "ui/charts/confusion_chart.h"
 #include "ui/charts/cost_chart.h"
 #include "ui/charts/pareto_chart.h"
+#include "ui/charts/pruning_chart.h"
 #include "ui/charts/scaling_chart.h"
 #include "ui/charts/training_chart.h"
 #include "ui/dataset_panel.h"
+#include "ui/feature_grid.h"
+#include "ui/feature_panel.h"
 #include "ui/main_window.h"
 #include "ui/model_designer.h"
+#include "ui/pruning_panel.h"
 #include "ui/session.h"
 #include "ui/train_settings.h"
 #include "ui/training_worker.h"
@@ -162,6 +167,58 @@ private Q_SLOTS:
         QVERIFY(!w_->exportChart(w_->paretoChart()->plot(), "/nonexistent/folder/x.png").isEmpty());
         QVERIFY(!w_->exportRunsCsv("/nonexistent/folder/runs.csv").isEmpty());
         QVERIFY(w_->lastError().contains("/nonexistent/folder"));
+    }
+
+    void pruningSweepFillsTheChart() {
+        QVERIFY(firstRun_ != 0);
+        PruningPanel* p = w_->pruningPanel();
+        p->selectRun(firstRun_);
+        p->setMethods({PruneMethod::MagnitudeGlobal, PruneMethod::L1Structured});
+        p->setLevels("0, 0.5");
+        p->setFinetuneEpochs(0);
+        QSignalSpy finished(p, &PruningPanel::sweepFinished);
+        QCOMPARE(p->startSweep(), QString());
+        QVERIFY(finished.wait(180000));
+        QCOMPARE(finished.takeFirst().at(0).toString(), QString("completed"));
+        QCOMPARE(int(p->result().rows.size()), 4);
+        QVERIFY(p->chart()->pointCount() >= 4);
+        const PruneRow& structured = p->result().rows[3];
+        QCOMPARE(QString::fromStdString(structured.method), QString("l1-structured"));
+        QVERIFY(structured.macs < p->result().baselineMacs * 0.6);
+        for (const char* suffix : {"png", "svg", "pdf"}) {
+            const QString path = tmp_.filePath(QString("pruning.") + suffix);
+            QCOMPARE(w_->exportChart(p->chart()->plot(), path), QString());
+            QVERIFY(QFileInfo(path).size() > 1000);
+        }
+        QCOMPARE(p->exportCsv(tmp_.filePath("pruning.csv")), QString());
+        QVERIFY(QFileInfo(tmp_.filePath("pruning.csv")).size() > 100);
+        QCOMPARE(p->exportPrunedWeights(3, tmp_.filePath("pruned.pt")), QString());
+        QVERIFY(QFileInfo(tmp_.filePath("pruned.pt")).size() > 1000);
+        QVERIFY(QFileInfo(tmp_.filePath("pruned-plan.json")).size() > 100);
+    }
+
+    void featureGridShowsTheStageChannels() {
+        QVERIFY(firstRun_ != 0);
+        FeaturePanel* f = w_->featurePanel();
+        QSignalSpy updated(f, &FeaturePanel::updated);
+        f->selectRun(firstRun_);
+        f->setStage(2);
+        f->setTestIndex(3);
+        f->refresh();
+        for (int i = 0; i < 5 && !(f->hasResult() && f->result().stageName == "stage 2" &&
+                                   f->result().testIndex == 3);
+             ++i) {
+            QVERIFY(updated.wait(60000));
+        }
+        QCOMPARE(QString::fromStdString(f->result().stageName), QString("stage 2"));
+        const ModelAnalysis a = analyzeModel(w_->session()->find(firstRun_)->config.model);
+        QCOMPARE(f->grid()->channelCount(), int(a.stages[2].outChannels));
+        QCOMPARE(f->result().mapHeight, a.stages[2].outHeight);
+        QCOMPARE(f->exportGrid(tmp_.filePath("grid.png")), QString());
+        QCOMPARE(f->exportOverlay(tmp_.filePath("overlay.png")), QString());
+        QVERIFY(QFileInfo(tmp_.filePath("grid.png")).size() > 1000);
+        QVERIFY(QFileInfo(tmp_.filePath("overlay.png")).size() > 500);
+        QVERIFY(!f->exportGrid("/nonexistent/folder/grid.png").isEmpty());
     }
 
     void savedSessionReopensWithTheSameRuns() {
