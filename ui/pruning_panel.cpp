@@ -24,6 +24,7 @@
 
 #include "ui/charts/pruning_chart.h"
 #include "ui/job_runner.h"
+#include "ui/run_picker.h"
 #include "ui/session.h"
 
 namespace scalelab::ui {
@@ -124,17 +125,7 @@ PruningPanel::PruningPanel(Session* session, JobRunner* jobs, QWidget* parent)
 }
 
 void PruningPanel::refreshRuns() {
-    const int current = run_->currentData().toInt();
-    run_->clear();
-    for (const RunRecord& r : session_->runs()) {
-        if (r.finished() && QFileInfo::exists(QDir(r.runDir).filePath("weights.pt"))) {
-            run_->addItem(QString("%1 (%2)").arg(r.name, r.status), r.id);
-        }
-    }
-    const int i = run_->findData(current);
-    if (i >= 0) {
-        run_->setCurrentIndex(i);
-    }
+    fillFinishedRuns(run_, *session_);
     start_->setEnabled(!running_ && run_->count() > 0);
 }
 

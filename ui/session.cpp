@@ -149,79 +149,16 @@ void Session::markFailed(int id, const QString& message) {
 
 namespace {
 
-QJsonArray historyToJson(const std::vector<EpochMetrics>& h) {
-    QJsonArray a;
-    for (const EpochMetrics& e : h) {
-        a.append(QJsonObject{{"epoch", qint64(e.epoch)},
-                             {"train_loss", e.trainLoss},
-                             {"train_acc", e.trainAccuracy},
-                             {"val_loss", e.valLoss},
-                             {"val_acc", e.valAccuracy},
-                             {"lr", e.lr},
-                             {"seconds", e.seconds},
-                             {"images_per_s", e.imagesPerSec}});
-    }
-    return a;
+// The core writes and reads these parts (the same format as its run records); Qt's JSON wraps them.
+QJsonValue coreJson(const std::string& text) {
+    const QJsonDocument doc = QJsonDocument::fromJson(QByteArray::fromStdString(text));
+    return doc.isArray() ? QJsonValue(doc.array()) : QJsonValue(doc.object());
 }
 
-std::vector<EpochMetrics> historyFromJson(const QJsonArray& a) {
-    std::vector<EpochMetrics> h;
-    for (const QJsonValue& v : a) {
-        const QJsonObject o = v.toObject();
-        EpochMetrics e;
-        e.epoch = o["epoch"].toInteger();
-        e.trainLoss = o["train_loss"].toDouble();
-        e.trainAccuracy = o["train_acc"].toDouble();
-        e.valLoss = o["val_loss"].toDouble(-1);
-        e.valAccuracy = o["val_acc"].toDouble(-1);
-        e.lr = o["lr"].toDouble();
-        e.seconds = o["seconds"].toDouble();
-        e.imagesPerSec = o["images_per_s"].toDouble();
-        h.push_back(e);
-    }
-    return h;
-}
-
-QJsonObject evalToJson(const EvalResult& r) {
-    QJsonArray confusion;
-    for (const auto& row : r.confusion) {
-        QJsonArray jr;
-        for (int64_t v : row) {
-            jr.append(qint64(v));
-        }
-        confusion.append(jr);
-    }
-    QJsonArray perClass, names;
-    for (double v : r.perClassAccuracy) {
-        perClass.append(v);
-    }
-    for (const auto& n : r.classNames) {
-        names.append(QString::fromStdString(n));
-    }
-    return {{"count", qint64(r.count)},       {"loss", r.loss},
-            {"accuracy", r.accuracy},         {"confusion", confusion},
-            {"per_class_accuracy", perClass}, {"class_names", names}};
-}
-
-EvalResult evalFromJson(const QJsonObject& o) {
-    EvalResult r;
-    r.count = o["count"].toInteger();
-    r.loss = o["loss"].toDouble();
-    r.accuracy = o["accuracy"].toDouble();
-    for (const QJsonValue& row : o["confusion"].toArray()) {
-        std::vector<int64_t> v;
-        for (const QJsonValue& x : row.toArray()) {
-            v.push_back(x.toInteger());
-        }
-        r.confusion.push_back(v);
-    }
-    for (const QJsonValue& x : o["per_class_accuracy"].toArray()) {
-        r.perClassAccuracy.push_back(x.toDouble());
-    }
-    for (const QJsonValue& x : o["class_names"].toArray()) {
-        r.classNames.push_back(x.toString().toStdString());
-    }
-    return r;
+std::string jsonText(const QJsonValue& v) {
+    return (v.isArray() ? QJsonDocument(v.toArray()) : QJsonDocument(v.toObject()))
+        .toJson()
+        .toStdString();
 }
 
 }  // namespace
@@ -240,7 +177,7 @@ QString Session::save(const QString& path) const {
         o["status"] = r.status;
         o["params"] = qint64(r.params);
         o["macs"] = qint64(r.macs);
-        o["history"] = historyToJson(r.history);
+        o["history"] = coreJson(epochHistoryToJson(r.history));
         if (r.hasSummary) {
             QJsonObject s;
             s["status"] = QString::fromStdString(r.summary.status);
@@ -251,7 +188,7 @@ QString Session::save(const QString& path) const {
             s["final_val_acc"] = r.summary.finalValAccuracy;
             s["wall_seconds"] = r.summary.wallSeconds;
             s["images_per_s"] = r.summary.imagesPerSec;
-            s["test"] = evalToJson(r.summary.test);
+            s["test"] = coreJson(evalResultToJson(r.summary.test));
             o["summary"] = s;
         }
         runs.append(o);
@@ -309,7 +246,12 @@ QString Session::load(const QString& path) {
         }
         r.params = o["params"].toInteger();
         r.macs = o["macs"].toInteger();
-        r.history = historyFromJson(o["history"].toArray());
+        const std::string where = path.toStdString() + ", run " + r.name.toStdString();
+        try {
+            r.history = epochHistoryFromJson(jsonText(o["history"]), where);
+        } catch (const std::exception& e) {
+            return QString::fromStdString(e.what());
+        }
         if (o.contains("summary")) {
             const QJsonObject s = o["summary"].toObject();
             r.hasSummary = true;
@@ -321,7 +263,11 @@ QString Session::load(const QString& path) {
             r.summary.finalValAccuracy = s["final_val_acc"].toDouble(-1);
             r.summary.wallSeconds = s["wall_seconds"].toDouble();
             r.summary.imagesPerSec = s["images_per_s"].toDouble();
-            r.summary.test = evalFromJson(s["test"].toObject());
+            try {
+                r.summary.test = evalResultFromJson(jsonText(s["test"]), where);
+            } catch (const std::exception& e) {
+                return QString::fromStdString(e.what());
+            }
             r.summary.history = r.history;
             r.summary.params = r.params;
             r.summary.macs = r.macs;

@@ -132,6 +132,11 @@ EvalResult evaluateRun(const std::string& runDir, const std::string& datasetOver
 std::string trainConfigToJson(const TrainConfig& config);
 TrainConfig trainConfigFromJson(const std::string& text, const std::string& what);
 std::string evalResultToJson(const EvalResult& result);
+// Inverse of evalResultToJson; throws DataError naming `what` on malformed text.
+EvalResult evalResultFromJson(const std::string& text, const std::string& what);
+// Epoch histories as a JSON array (the format of the checkpoint's and session files' history).
+std::string epochHistoryToJson(const std::vector<EpochMetrics>& history);
+std::vector<EpochMetrics> epochHistoryFromJson(const std::string& text, const std::string& what);
 
 const char* optimizerName(OptimizerKind kind);
 const char* scheduleName(ScheduleKind kind);

@@ -683,6 +683,38 @@ std::string evalResultToJson(const EvalResult& r) {
     return evalJson(r).dump(2);
 }
 
+EvalResult evalResultFromJson(const std::string& text, const std::string& what) {
+    try {
+        const auto j = nlohmann::json::parse(text);
+        EvalResult r;
+        r.count = j.at("count").get<int64_t>();
+        r.loss = j.at("loss").get<double>();
+        r.accuracy = j.at("accuracy").get<double>();
+        r.classNames = j.at("class_names").get<std::vector<std::string>>();
+        for (const auto& v : j.at("per_class_accuracy")) {
+            r.perClassAccuracy.push_back(v.is_null() ? -1.0 : v.get<double>());
+        }
+        r.confusion = j.at("confusion").get<std::vector<std::vector<int64_t>>>();
+        return r;
+    } catch (const nlohmann::json::exception& e) {
+        throw DataError(what + ": malformed evaluation result (" +
+                        std::string(e.what()).substr(0, 120) + ")");
+    }
+}
+
+std::string epochHistoryToJson(const std::vector<EpochMetrics>& history) {
+    return historyJson(history).dump();
+}
+
+std::vector<EpochMetrics> epochHistoryFromJson(const std::string& text, const std::string& what) {
+    try {
+        return historyFromJson(nlohmann::json::parse(text));
+    } catch (const nlohmann::json::exception& e) {
+        throw DataError(what + ": malformed epoch history (" + std::string(e.what()).substr(0, 120) +
+                        ")");
+    }
+}
+
 TrainConfig readRunConfig(const std::string& dir) {
     const std::string path = joinPath(dir, kConfigFile);
     const auto bytes = readFileBytes(path);

@@ -13,23 +13,10 @@
 #endif
 
 using namespace scalelab;
+using scalelab::test::expectDataError;
 using scalelab::test::TempDir;
 
 namespace {
-
-template <typename Fn>
-void expectDataError(Fn fn, const std::vector<std::string>& fragments) {
-    try {
-        fn();
-        FAIL() << "expected a DataError";
-    } catch (const DataError& e) {
-        const std::string msg = e.what();
-        for (const auto& f : fragments) {
-            EXPECT_NE(msg.find(f), std::string::npos)
-                << "message '" << msg << "' lacks '" << f << "'";
-        }
-    }
-}
 
 // `records` CIFAR records; record r has label r % 10 and every red pixel = r, green = 100, blue
 // 200.

@@ -9,26 +9,8 @@
 #include "tests/core/test_util.h"
 
 using namespace scalelab;
+using scalelab::test::expectDataError;
 using scalelab::test::TempDir;
-
-namespace {
-
-// Runs `fn`, expects a DataError whose message contains every fragment.
-template <typename Fn>
-void expectDataError(Fn fn, const std::vector<std::string>& fragments) {
-    try {
-        fn();
-        FAIL() << "expected a DataError";
-    } catch (const DataError& e) {
-        const std::string msg = e.what();
-        for (const auto& f : fragments) {
-            EXPECT_NE(msg.find(f), std::string::npos)
-                << "message '" << msg << "' lacks '" << f << "'";
-        }
-    }
-}
-
-}  // namespace
 
 TEST(Gzip, RoundTripsAndPassesRawFilesThrough) {
     TempDir dir;

@@ -1,6 +1,7 @@
 #pragma once
 // Helpers for core tests: temporary folders and the files a test makes for itself.
 
+#include <gtest/gtest.h>
 #include <zlib.h>
 
 #include <cstdint>
@@ -8,6 +9,8 @@
 #include <fstream>
 #include <string>
 #include <vector>
+
+#include "core/error.h"
 
 namespace scalelab::test {
 
@@ -89,6 +92,21 @@ inline void writeIdxSet(const std::string& folder, int n, int m, int side, bool 
         write(prefix + "-images-idx3-ubyte",
               idxBytes({uint32_t(count), uint32_t(side), uint32_t(side)}, pixels));
         write(prefix + "-labels-idx1-ubyte", idxBytes({uint32_t(count)}, labels));
+    }
+}
+
+// Runs `fn` and expects a DataError whose message contains every fragment.
+template <typename Fn>
+void expectDataError(Fn fn, const std::vector<std::string>& fragments) {
+    try {
+        fn();
+        FAIL() << "expected a DataError";
+    } catch (const scalelab::DataError& e) {
+        const std::string msg = e.what();
+        for (const auto& f : fragments) {
+            EXPECT_NE(msg.find(f), std::string::npos)
+                << "message '" << msg << "' lacks '" << f << "'";
+        }
     }
 }
 
