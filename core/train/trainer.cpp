@@ -710,8 +710,8 @@ std::vector<EpochMetrics> epochHistoryFromJson(const std::string& text, const st
     try {
         return historyFromJson(nlohmann::json::parse(text));
     } catch (const nlohmann::json::exception& e) {
-        throw DataError(what + ": malformed epoch history (" + std::string(e.what()).substr(0, 120) +
-                        ")");
+        throw DataError(what + ": malformed epoch history (" +
+                        std::string(e.what()).substr(0, 120) + ")");
     }
 }
 
