@@ -52,7 +52,7 @@ void FeatureGrid::setResult(const FeatureResult& r) {
     update();
 }
 
-QImage FeatureGrid::render(int minTile) const {
+QImage FeatureGrid::render(int minTile, bool withTitle) const {
     const int n = int(channels_.size());
     if (n == 0 || mapW_ <= 0) {
         return {};
@@ -60,13 +60,18 @@ QImage FeatureGrid::render(int minTile) const {
     const int cols = std::max(1, int(std::ceil(std::sqrt(double(n)))));
     const int rows = (n + cols - 1) / cols;
     const int scale = std::max(1, int(std::ceil(double(minTile) / double(mapH_))));
-    const int tw = mapW_ * scale, th = mapH_ * scale, gap = 2, bar = 18, titleH = 22;
-    QImage img(cols * (tw + gap) + gap + bar + 40, rows * (th + gap) + gap + titleH,
-               QImage::Format_RGB888);
+    const int tw = mapW_ * scale, th = mapH_ * scale, gap = 2, bar = 18;
+    const int titleH = withTitle ? 22 : 0;
+    const int gridW = cols * (tw + gap) + gap + bar + 40;
+    const int titleW = withTitle ? fontMetrics().horizontalAdvance(title_) + 8 : 0;
+    QImage img(std::max(gridW, titleW), rows * (th + gap) + gap + titleH, QImage::Format_RGB888);
     img.fill(Qt::white);
     QPainter p(&img);
+    p.setFont(font());
     p.setRenderHint(QPainter::SmoothPixmapTransform, false);
-    p.drawText(QRect(4, 0, img.width() - 8, titleH), Qt::AlignVCenter | Qt::AlignLeft, title_);
+    if (withTitle) {
+        p.drawText(QRect(4, 0, img.width() - 8, titleH), Qt::AlignVCenter | Qt::AlignLeft, title_);
+    }
     for (int i = 0; i < n; ++i) {
         const QRect cell(gap + (i % cols) * (tw + gap), titleH + gap + (i / cols) * (th + gap), tw,
                          th);
@@ -93,9 +98,14 @@ void FeatureGrid::paintEvent(QPaintEvent*) {
         p.drawText(rect(), Qt::AlignCenter, tr("Pick a run and an image"));
         return;
     }
-    const QImage img = render(24);
-    const QImage fitted = img.scaled(size(), Qt::KeepAspectRatio, Qt::FastTransformation);
-    p.drawImage(0, 0, fitted);
+    // The title at the widget's own font size; the grid scaled into the rest.
+    const int titleH = fontMetrics().height() + 6;
+    p.setPen(palette().color(QPalette::WindowText));
+    p.drawText(QRect(4, 0, width() - 8, titleH), Qt::AlignVCenter | Qt::AlignLeft, title_);
+    const QImage img = render(24, false);
+    const QImage fitted =
+        img.scaled(QSize(width(), height() - titleH), Qt::KeepAspectRatio, Qt::FastTransformation);
+    p.drawImage(0, titleH, fitted);
 }
 
 }  // namespace scalelab::ui

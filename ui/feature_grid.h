@@ -16,8 +16,9 @@ public:
     explicit FeatureGrid(QWidget* parent = nullptr);
     void setResult(const FeatureResult& result);
     int channelCount() const { return int(channels_.size()); }
-    // The grid as an image (what Export saves), at least 24 px per map cell row.
-    QImage render(int minTile = 48) const;
+    // The grid as an image (what Export saves): tiles of at least minTile px, a colour bar, and
+    // the title above them when withTitle.
+    QImage render(int minTile = 48, bool withTitle = true) const;
 
 protected:
     void paintEvent(QPaintEvent* event) override;

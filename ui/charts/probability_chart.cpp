@@ -16,6 +16,7 @@ ProbabilityChart::ProbabilityChart(QWidget* parent) : QWidget(parent), plot_(new
     plot_->yAxis->setRangeReversed(true);
     plot_->xAxis->setRange(0, 100);
     setPlotTitle(plot_, tr("Prediction"));
+    setMinimumWidth(280);
 }
 
 void ProbabilityChart::setProbabilities(const std::vector<double>& p, const QStringList& classes,
@@ -42,11 +43,11 @@ void ProbabilityChart::setProbabilities(const std::vector<double>& p, const QStr
     top->setPen(Qt::NoPen);
     plot_->yAxis->setTicker(ticker);
     plot_->yAxis->setRange(-0.5, double(p.size()) - 0.5);
-    setPlotTitle(plot_, predicted >= 0 && predicted < classes.size()
-                            ? tr("Prediction: %1 (%2 %)")
-                                  .arg(classes[predicted])
-                                  .arg(p[size_t(predicted)] * 100, 0, 'f', 1)
-                            : tr("Prediction"));
+    setPlotTitle(
+        plot_,
+        predicted >= 0 && predicted < classes.size()
+            ? tr("%1 %2 %").arg(classes[predicted]).arg(p[size_t(predicted)] * 100, 0, 'f', 1)
+            : tr("Prediction"));
     plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 

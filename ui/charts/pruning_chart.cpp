@@ -25,10 +25,16 @@ PruningChart::PruningChart(QWidget* parent) : QWidget(parent), plot_(new QCustom
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(plot_);
     stylePlot(plot_);
+    // One column: [title], a row of two charts, the sensitivity chart; so the title spans all.
     sparsityRect_ = plot_->axisRect();
     macsRect_ = new QCPAxisRect(plot_);
     stageRect_ = new QCPAxisRect(plot_);
-    plot_->plotLayout()->addElement(0, 1, macsRect_);
+    plot_->plotLayout()->take(sparsityRect_);
+    plot_->plotLayout()->simplify();
+    auto* top = new QCPLayoutGrid;
+    plot_->plotLayout()->addElement(0, 0, top);
+    top->addElement(0, 0, sparsityRect_);
+    top->addElement(0, 1, macsRect_);
     plot_->plotLayout()->addElement(1, 0, stageRect_);
     sparsityRect_->axis(QCPAxis::atBottom)
         ->setLabel(tr("sparsity (% of prunable weights / channels removed)"));
@@ -38,13 +44,15 @@ PruningChart::PruningChart(QWidget* parent) : QWidget(parent), plot_(new QCustom
     mx->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
     mx->setNumberFormat("eb");
     mx->setNumberPrecision(0);
-    mx->setLabel(tr("MACs per image as run (log; unstructured pruning keeps dense MACs)"));
+    mx->setLabel(tr("MACs per image as run (log scale)"));
+    mx->setTickLabelRotation(30);
     macsRect_->axis(QCPAxis::atLeft)->setLabel(tr("test accuracy (%)"));
-    stageRect_->axis(QCPAxis::atBottom)->setLabel(tr("pruning level of one stage alone"));
+    stageRect_->axis(QCPAxis::atBottom)
+        ->setLabel(tr("pruning level (%) of one stage alone — sensitivity, first method"));
     stageRect_->axis(QCPAxis::atLeft)->setLabel(tr("test accuracy (%)"));
     setPlotTitle(plot_, tr("Pruning — solid: right after pruning, dashed: after fine-tuning"));
     plot_->legend->setVisible(true);
-    sparsityRect_->insetLayout()->addElement(plot_->legend, Qt::AlignBottom | Qt::AlignLeft);
+    stageRect_->insetLayout()->addElement(plot_->legend, Qt::AlignTop | Qt::AlignRight);
     setRows({}, -1);
 }
 
@@ -146,6 +154,12 @@ void PruningChart::setRows(const std::vector<PruneRow>& rows, double baseline) {
     }
     macsRect_->axis(QCPAxis::atBottom)->setRange(minMacs < 1e30 ? minMacs / 2 : 1e5, maxMacs * 2);
     plot_->legend->setVisible(!curves.empty());
+    stageRect_->setVisible(!stages.empty());
+    if (stages.empty()) {
+        plot_->plotLayout()->setRowStretchFactor(2, 0.001);
+    } else {
+        plot_->plotLayout()->setRowStretchFactor(2, 1);
+    }
     plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 
