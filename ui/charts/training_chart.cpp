@@ -130,6 +130,16 @@ void TrainingChart::refreshNow() {
     lossRect_->axis(QCPAxis::atLeft)->setRange(0, maxLoss * 1.1);
     accRect_->axis(QCPAxis::atLeft)->setRange(0, 100);
     plot_->legend->setVisible(plot_->legend->itemCount() > 0);
+    plot_->clearItems();
+    if (plot_->graphCount() == 0) {
+        auto* hint = new QCPItemText(plot_);
+        hint->setClipToAxisRect(false);
+        hint->position->setType(QCPItemPosition::ptAxisRectRatio);
+        hint->position->setAxisRect(lossRect_);
+        hint->position->setCoords(0.5, 0.5);
+        hint->setText(tr("No curves yet: design a model, press Add variant, then Train"));
+        hint->setColor(QColor(120, 120, 120));
+    }
     plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 
