@@ -98,15 +98,7 @@ void Session::applyProgress(int id, const TrainProgress& p) {
         r->liveAccuracy.emplace_back(done, p.trainAccuracy);
         r->imagesPerSec = p.imagesPerSec;
     } else if (p.kind == TrainProgress::Kind::Epoch) {
-        EpochMetrics m;
-        m.epoch = p.epoch;
-        m.trainLoss = p.trainLoss;
-        m.trainAccuracy = p.trainAccuracy;
-        m.valLoss = p.valLoss;
-        m.valAccuracy = p.valAccuracy;
-        m.lr = p.lr;
-        m.imagesPerSec = p.imagesPerSec;
-        r->history.push_back(m);
+        r->history.push_back(p.metrics);
         r->imagesPerSec = p.imagesPerSec;
     }
     if (p.epochs > 0 && p.kind != TrainProgress::Kind::Finished) {

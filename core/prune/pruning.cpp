@@ -179,6 +179,16 @@ StructuredPruneResult l1StructuredPrune(const ScaleModelImpl& model, double leve
         }
     };
     int64_t prunable = 0, removed = 0;
+    // Keeps the filters of `producer` (a conv weight) with the largest L1 norms, shrinks `width`
+    // accordingly and returns the kept indices.
+    auto cut = [&](int& width, const std::string& producer) {
+        const int64_t keep = keepCount(width, level);
+        const auto idx = topFilters(old.at(producer), keep);
+        prunable += width;
+        removed += width - keep;
+        width = int(keep);
+        return idx;
+    };
     for (size_t s = 0; s < result.plan.stages.size(); ++s) {
         if (scope.stage >= 0 && scope.stage != int(s + 1)) {
             continue;
@@ -190,10 +200,7 @@ StructuredPruneResult l1StructuredPrune(const ScaleModelImpl& model, double leve
                 continue;  // expansion ratio 1: its channels are the block input's
             }
             const std::string p = st.key + "." + std::to_string(b) + ".block.";
-            const int64_t keep = keepCount(m.expanded, level);
-            const auto idx = topFilters(old.at(p + "0.0.weight"), keep);
-            prunable += m.expanded;
-            removed += m.expanded - keep;
+            const auto idx = cut(m.expanded, p + "0.0.weight");
             select(p + "0.0.weight", 0, idx);
             selectBn(p + "0.1.", idx);
             select(p + "1.0.weight", 0, idx);
@@ -202,29 +209,21 @@ StructuredPruneResult l1StructuredPrune(const ScaleModelImpl& model, double leve
             select(p + "2.fc2.weight", 0, idx);
             select(p + "2.fc2.bias", 0, idx);
             select(p + "3.0.weight", 1, idx);
-            m.expanded = int(keep);
         }
         for (size_t b = 0; b < st.resnet.size(); ++b) {
             ResBlockPlan& r = st.resnet[b];
             const std::string p = st.key + "." + std::to_string(b) + ".";
             const bool bottleneck = result.plan.spec.block == BlockType::Bottleneck;
-            const int64_t keep1 = keepCount(r.mid, level);
-            const auto idx1 = topFilters(old.at(p + "conv1.weight"), keep1);
-            prunable += r.mid;
-            removed += r.mid - keep1;
+            // conv1's outputs (and a Bottleneck's conv2 outputs) feed the next conv only.
+            const auto idx1 = cut(r.mid, p + "conv1.weight");
             select(p + "conv1.weight", 0, idx1);
             selectBn(p + "bn1.", idx1);
             select(p + "conv2.weight", 1, idx1);
-            r.mid = int(keep1);
             if (bottleneck) {
-                const int64_t keep2 = keepCount(r.mid2, level);
-                const auto idx2 = topFilters(old.at(p + "conv2.weight"), keep2);
-                prunable += r.mid2;
-                removed += r.mid2 - keep2;
+                const auto idx2 = cut(r.mid2, p + "conv2.weight");
                 select(p + "conv2.weight", 0, idx2);
                 selectBn(p + "bn2.", idx2);
                 select(p + "conv3.weight", 1, idx2);
-                r.mid2 = int(keep2);
             }
         }
     }

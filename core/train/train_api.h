@@ -46,6 +46,15 @@ struct TrainConfig {
     int64_t evalBatchSize = 500;        // images per evaluation step
 };
 
+struct EpochMetrics {
+    int64_t epoch = 0;
+    double trainLoss = 0, trainAccuracy = 0;
+    double valLoss = -1, valAccuracy = -1;  // -1: no validation split
+    double lr = 0;                          // at the epoch's last step
+    double seconds = 0;                     // wall time of the epoch (train + validation)
+    double imagesPerSec = 0;                // training throughput
+};
+
 // One progress event. Batch events come every progressEveryBatches batches, epoch events after
 // each epoch's validation, and one Finished event at the end.
 struct TrainProgress {
@@ -64,15 +73,7 @@ struct TrainProgress {
     double elapsedSec = 0;     // since the run (or resume) started
     double etaSec = 0;         // estimated time to the end of the run
     std::string status;        // Finished: the run's final status
-};
-
-struct EpochMetrics {
-    int64_t epoch = 0;
-    double trainLoss = 0, trainAccuracy = 0;
-    double valLoss = -1, valAccuracy = -1;  // -1: no validation split
-    double lr = 0;                          // at the epoch's last step
-    double seconds = 0;                     // wall time of the epoch (train + validation)
-    double imagesPerSec = 0;                // training throughput
+    EpochMetrics metrics;      // Epoch events: the epoch as recorded in metrics.csv
 };
 
 struct EvalResult {

@@ -564,6 +564,7 @@ TrainSummary runTraining(const TrainConfig& c, const std::string& dir, const Tra
         p.valAccuracy = m.valAccuracy;
         p.lr = m.lr;
         p.imagesPerSec = m.imagesPerSec;
+        p.metrics = m;
         p.elapsedSec = elapsed();
         const int64_t remaining = totalBatches - epoch * batchesPerEpoch;
         p.etaSec =
