@@ -56,7 +56,7 @@ Environment: SCALELAB_DATA  a folder searched first for fashion-mnist (and mnist
 
 std::string usage() {
     std::string u = kUsage;
-    u.replace(u.find("%MODEL%"), 7, scalelab::cli::kModelOptionsHelp);
+    u.replace(u.find("%MODEL%"), 7, scalelab::cli::modelOptionsHelp());
     return u;
 }
 

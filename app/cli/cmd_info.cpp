@@ -9,6 +9,7 @@
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
 #include "app/cli/model_args.h"
+#include "core/error.h"
 #include "core/models/analysis.h"
 #include "core/models/model_api.h"
 
@@ -36,35 +37,43 @@ int runInfo(const std::vector<std::string>& argv) {
     std::set<std::string> opts = modelValueOptions();
     opts.insert("batch-size");
     Args args(argv, opts, {"json", "stages-only"});
-    const ModelSpec spec = modelSpecFromArgs(args);
+    const ModelArgs m = parseModelArgs(args);
+    const ModelSpec& spec = m.spec;
     const ModelAnalysis a = analyzeModel(spec);
     const int64_t batch = args.getInt("batch-size", 128);
-    const CompoundInfo c = compoundFromArgs(args);
-
-    // Compound scaling: the predicted growth next to the exact one (relative to phi = 0).
-    double perPhi = 0, predicted = 0, exact = 0;
-    if (c.given) {
-        EfficientNetScaling base;
-        base.mode = EfficientNetScaling::Mode::Compound;
-        base.phi = 0;
-        base.baseResolution = spec.baseResolution;
-        const ModelAnalysis a0 =
-            analyzeModel(efficientNetSpec(base, spec.inChannels, spec.numClasses));
-        perPhi = compoundFlopsBase(c.alpha, c.beta, c.gamma);
-        predicted = std::pow(perPhi, c.phi);
-        exact = double(a.macs) / double(a0.macs);
+    if (batch < 1 || batch > 65536) {
+        throw SpecError("--batch-size = " + args.get("batch-size") + " must be 1..65536");
     }
 
+    // Any scaling: the predicted growth next to the exact one (relative to the unscaled model,
+    // phi = 0). Compound scaling predicts (alpha beta^2 gamma^2)^phi, explicit scaling w^2 d r^2.
+    const Scaling& sc = m.scaling;
+    const bool scaled = sc.mode != Scaling::Mode::None;
+    const bool compound = sc.mode == Scaling::Mode::Compound;
+    double perPhi = 0, predicted = 0, exact = 0;
+    if (scaled) {
+        const ModelAnalysis a0 = analyzeModel(m.base);
+        perPhi = compoundFlopsBase(sc.alpha, sc.beta, sc.gamma);
+        predicted = compound ? std::pow(perPhi, sc.phi)
+                             : sc.width * sc.width * sc.depth * sc.resolution * sc.resolution;
+        exact = double(a.macs) / double(a0.macs);
+    }
     if (args.flag("json")) {
         nlohmann::ordered_json j = nlohmann::ordered_json::parse(analysisToJson(a, true, batch));
-        if (c.given) {
-            j["compound"] = {{"phi", c.phi},
-                             {"alpha", c.alpha},
-                             {"beta", c.beta},
-                             {"gamma", c.gamma},
+        if (compound) {
+            j["compound"] = {{"phi", sc.phi},
+                             {"alpha", sc.alpha},
+                             {"beta", sc.beta},
+                             {"gamma", sc.gamma},
                              {"alpha_beta2_gamma2", perPhi},
                              {"predicted_macs_growth", predicted},
                              {"exact_macs_growth", exact}};
+        } else if (scaled) {
+            j["scaling"] = {{"width", sc.width},
+                            {"depth", sc.depth},
+                            {"resolution", sc.resolution},
+                            {"predicted_macs_growth", predicted},
+                            {"exact_macs_growth", exact}};
         }
         std::cout << j.dump(2) << "\n";
         return 0;
@@ -101,15 +110,21 @@ int runInfo(const std::vector<std::string>& argv) {
         "  train memory   ~%s at batch %lld (estimate: activations kept for backward + "
         "weights, gradients, optimizer)\n",
         mib(a.trainingMemoryBytes(batch)).c_str(), (long long)batch);
-    if (c.given) {
+    if (compound) {
         std::printf(
             "  compound       phi %.3g: d = %.3f^phi = %.3f, w = %.3f^phi = %.3f, r = "
             "%.3f^phi = %.3f\n",
-            c.phi, c.alpha, spec.depth, c.beta, spec.width, c.gamma, spec.resolutionCoef);
+            sc.phi, sc.alpha, sc.depthFactor(), sc.beta, sc.widthFactor(), sc.gamma,
+            sc.resolutionFactor());
         std::printf(
             "                 alpha*beta^2*gamma^2 = %.4f; predicted MACs growth "
             "(%.4f)^phi = %.3fx; exact %.3fx vs phi = 0\n",
             perPhi, perPhi, predicted, exact);
+    } else if (scaled) {
+        std::printf(
+            "  scaling        w %.3f, d %.3f, r %.3f: predicted MACs growth w^2*d*r^2 = %.3fx; "
+            "exact %.3fx vs the unscaled %s\n",
+            sc.width, sc.depth, sc.resolution, predicted, exact, m.base.name.c_str());
     }
     std::printf("  analysed in    %.3f ms\n", a.analysisSeconds * 1e3);
     return 0;

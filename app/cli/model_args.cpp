@@ -1,162 +1,187 @@
 #include "app/cli/model_args.h"
 
-#include <sstream>
+#include <cmath>
+#include <cstdlib>
+
+#include "core/error.h"
+#include "core/models/family.h"
 
 namespace scalelab::cli {
 
-const char* const kModelOptionsHelp =
-    R"(model options:
-  --model NAME          efficientnet, efficientnet-b0..b7, resnet-18/34/50/101/152,
-                        resnet-cifar-N (N = 6n+2), resnet (custom, with --blocks)
-  --width W --depth D --resolution R
-                        EfficientNet multipliers (manual scaling)
-  --phi P [--alpha A --beta B --gamma G]
-                        EfficientNet compound scaling: d = A^P, w = B^P, r = G^P
-                        (defaults 1.2, 1.1, 1.15)
-  --base-resolution PX  what the resolution coefficient multiplies (default 224; 32 for
-                        resnet-cifar-N); for ResNet it is the input size
-  --in-channels C       image channels (default 3)
-  --num-classes K       classifier outputs (default 1000; 10 for resnet-cifar-N)
-  --blocks 2,2,2,2      ResNet blocks per stage        --block basic|bottleneck
-  --base-width W        ResNet first-stage width (64)  --stem auto|imagenet|small
-  --shortcut projection|zero-pad                       ResNet downsampling shortcut
-)";
-
-const std::set<std::string>& modelValueOptions() {
-    static const std::set<std::string> opts = {
-        "model", "width",           "depth",       "resolution",  "phi",    "alpha", "beta",
-        "gamma", "base-resolution", "in-channels", "num-classes", "blocks", "block", "base-width",
-        "stem",  "shortcut"};
-    return opts;
-}
-
 namespace {
 
-std::vector<int> parseBlocks(const std::string& text) {
-    std::vector<int> out;
-    std::stringstream ss(text);
-    std::string item;
-    while (std::getline(ss, item, ',')) {
-        try {
-            size_t used = 0;
-            out.push_back(std::stoi(item, &used));
-            if (used != item.size()) {
-                throw std::invalid_argument("trailing");
-            }
-        } catch (const std::exception&) {
-            throw UsageError("--blocks expects comma-separated integers like 2,2,2,2, got '" +
-                             text + "'");
+const char* const kScalingOptions[] = {"width", "depth", "resolution", "phi", "alpha", "beta",
+                                       "gamma"};
+
+std::string optionOf(const std::string& key) {
+    std::string o = key;
+    for (char& c : o) {
+        c = c == '_' ? '-' : c;
+    }
+    return o;
+}
+
+// A number as given (NaN and infinity pass, so the spec check names the coefficient).
+double number(const Args& args, const std::string& name, double fallback) {
+    if (!args.has(name)) {
+        return fallback;
+    }
+    const std::string text = args.get(name);
+    char* end = nullptr;
+    const double v = std::strtod(text.c_str(), &end);
+    if (text.empty() || *end != '\0') {
+        throw UsageError("--" + name + " expects a number, got '" + text + "'");
+    }
+    return v;
+}
+
+std::string wrap(const std::string& text, size_t indent, size_t width = 96) {
+    std::string out, line;
+    size_t start = 0;
+    while (start <= text.size()) {
+        size_t end = text.find(' ', start);
+        if (end == std::string::npos) {
+            end = text.size();
         }
+        const std::string word = text.substr(start, end - start);
+        if (!line.empty() && indent + line.size() + 1 + word.size() > width) {
+            out += std::string(indent, ' ') + line + "\n";
+            line.clear();
+        }
+        line += (line.empty() ? "" : " ") + word;
+        start = end + 1;
+    }
+    if (!line.empty()) {
+        out += std::string(indent, ' ') + line + "\n";
     }
     return out;
 }
 
 }  // namespace
 
-CompoundInfo compoundFromArgs(const Args& args) {
-    CompoundInfo c;
-    if (args.has("phi")) {
-        c.given = true;
-        c.phi = args.getDouble("phi", 0);
-        c.alpha = args.getDouble("alpha", 1.2);
-        c.beta = args.getDouble("beta", 1.1);
-        c.gamma = args.getDouble("gamma", 1.15);
-    }
-    return c;
+const std::set<std::string>& modelValueOptions() {
+    static const std::set<std::string> opts = [] {
+        std::set<std::string> o = {"model", "base-resolution", "in-channels", "num-classes"};
+        for (const char* s : kScalingOptions) {
+            o.insert(s);
+        }
+        for (const ModelFamily* f : families()) {
+            for (const ParamDecl& d : f->params) {
+                o.insert(optionOf(d.key));
+            }
+        }
+        return o;
+    }();
+    return opts;
 }
 
-ModelSpec modelSpecFromArgs(const Args& args) {
+ModelArgs parseModelArgs(const Args& args) {
     const std::string name = args.get("model", "efficientnet-b0");
-    const bool cifar = name.rfind("resnet-cifar-", 0) == 0;
     const int inChannels = args.getInt("in-channels", 3);
-    const int numClasses = args.getInt("num-classes", cifar ? 10 : 1000);
+    const int numClasses = args.has("num-classes") ? args.getInt("num-classes", 0) : 0;
+    if (args.has("num-classes") && numClasses < 1) {
+        throw SpecError("--num-classes = " + args.get("num-classes") + " must be 1..100000");
+    }
+    int baseResolution = 0;
+    if (args.has("base-resolution")) {
+        baseResolution = args.getInt("base-resolution", 0);
+        if (baseResolution < 1 || baseResolution > 2048) {
+            throw SpecError("--base-resolution = " + args.get("base-resolution") +
+                            " px must be 1..2048");
+        }
+    }
+    ModelArgs m;
+    m.base = modelSpecFromName(name, inChannels, numClasses, baseResolution);
+    const ModelFamily& family = familyOf(m.base.family);
+
+    // The family's own parameters; another family's are a usage mistake.
+    std::string changes;
+    for (const ModelFamily* f : families()) {
+        for (const ParamDecl& d : f->params) {
+            const std::string opt = optionOf(d.key);
+            if (!args.has(opt) || family.findParam(d.key)) {
+                continue;
+            }
+            std::string own;
+            for (const ParamDecl& p : family.params) {
+                own += (own.empty() ? "" : ", ") + ("--" + optionOf(p.key));
+            }
+            throw UsageError("--" + opt + " is not a parameter of " + family.id + " (" + name +
+                             "); its parameters: " + (own.empty() ? "none" : own));
+        }
+    }
+    for (const ParamDecl& d : family.params) {
+        const std::string opt = optionOf(d.key);
+        if (args.has(opt)) {
+            const ParamValue v = parseParam(d, args.get(opt));
+            auto it = m.base.params.find(d.key);
+            const ParamValue& before = it != m.base.params.end() ? it->second : d.def;
+            if (v != before) {
+                changes += " " + d.key + "=" + paramText(v);
+            }
+            m.base.params[d.key] = v;
+        }
+    }
+    if (!changes.empty()) {
+        m.base.name += changes;
+    }
+    validateSpec(m.base);
+
     const bool manual = args.has("width") || args.has("depth") || args.has("resolution");
     const bool compound = args.has("phi");
-    const bool effnet = name.rfind("efficientnet", 0) == 0;
-    if (!effnet && (manual || compound)) {
-        throw UsageError("--width/--depth/--resolution/--phi scale EfficientNet, not " + name);
-    }
     if (manual && compound) {
         throw UsageError("give either --width/--depth/--resolution or --phi, not both");
     }
     if (!compound && (args.has("alpha") || args.has("beta") || args.has("gamma"))) {
         throw UsageError("--alpha/--beta/--gamma need --phi");
     }
-    const bool resnetOptions = args.has("blocks") || args.has("block") || args.has("base-width") ||
-                               args.has("stem") || args.has("shortcut");
-    if (effnet && resnetOptions) {
-        throw UsageError("--blocks/--block/--base-width/--stem/--shortcut apply to ResNet only");
-    }
+    Scaling& s = m.scaling;
+    s.mode = manual ? Scaling::Mode::Manual : compound ? Scaling::Mode::Compound : Scaling::Mode::None;
+    s.width = number(args, "width", 1.0);
+    s.depth = number(args, "depth", 1.0);
+    s.resolution = number(args, "resolution", 1.0);
+    s.phi = number(args, "phi", 0.0);
+    s.alpha = number(args, "alpha", 1.2);
+    s.beta = number(args, "beta", 1.1);
+    s.gamma = number(args, "gamma", 1.15);
+    m.spec = applyScaling(m.base, s);
+    return m;
+}
 
-    if (effnet) {
-        EfficientNetScaling s;
-        s.baseResolution = args.getInt("base-resolution", 224);
-        if (manual || compound) {
-            if (name != "efficientnet") {
-                throw UsageError(name + " is a preset; scale plain 'efficientnet' instead");
-            }
-            s.mode =
-                manual ? EfficientNetScaling::Mode::Manual : EfficientNetScaling::Mode::Compound;
-            s.width = args.getDouble("width", 1.0);
-            s.depth = args.getDouble("depth", 1.0);
-            s.resolution = args.getDouble("resolution", 1.0);
-            const CompoundInfo c = compoundFromArgs(args);
-            s.phi = c.phi;
-            s.alpha = c.alpha;
-            s.beta = c.beta;
-            s.gamma = c.gamma;
-        } else {
-            s.mode = EfficientNetScaling::Mode::Preset;
-            modelSpecFromName(name);  // rejects an unknown preset with a clear message
-            s.preset = name == "efficientnet" ? 0 : std::stoi(name.substr(14));
+std::string modelOptionsHelp() {
+    std::string h = "model options:\n";
+    h += "  --model NAME          a family (its default preset) or a preset:\n";
+    for (const ModelFamily* f : families()) {
+        std::string names = f->id + ":";
+        for (const PresetDecl& p : f->presets) {
+            names += " " + p.name;
         }
-        return efficientNetSpec(s, inChannels, numClasses);
-    }
-
-    ModelSpec spec = modelSpecFromName(name, inChannels, numClasses);
-    spec.resolution = args.getInt("base-resolution", cifar ? 32 : 224);
-    spec.baseResolution = spec.resolution;
-    if (args.has("blocks")) {
-        if (name != "resnet") {
-            throw UsageError("--blocks customizes plain 'resnet', not the preset " + name);
+        if (!f->customNameHint.empty()) {
+            names += " " + f->customNameHint;
         }
-        spec.blocks = parseBlocks(args.get("blocks"));
+        h += wrap(names, 24);
     }
-    if (args.has("block")) {
-        const std::string b = args.get("block");
-        if (b != "basic" && b != "bottleneck") {
-            throw UsageError("--block is basic or bottleneck, got '" + b + "'");
+    h += R"(  --width W --depth D --resolution R
+                        scale any family: channels x W (rounded to multiples of 8), repeats
+                        x D (rounded up), input side x R
+  --phi P [--alpha A --beta B --gamma G]
+                        compound scaling of any family: d = A^P, w = B^P, r = G^P
+                        (defaults 1.2, 1.1, 1.15); MACs grow about (A*B^2*G^2)^P
+  --base-resolution PX  input side at r = 1 (default 224; 32 for resnet-cifar-N)
+  --in-channels C       image channels (default 3)
+  --num-classes K       classifier outputs (default 1000; 10 for resnet-cifar-N)
+)";
+    for (const ModelFamily* f : families()) {
+        if (f->params.empty()) {
+            continue;
         }
-        spec.block = b == "basic" ? BlockType::Basic : BlockType::Bottleneck;
+        h += "  " + f->id + " parameters:\n";
+        for (const ParamDecl& d : f->params) {
+            std::string opt = "    --" + optionOf(d.key) + " " + paramRange(d);
+            h += opt + "\n" + wrap(d.meaning + " (default " + paramText(d.def) + ")", 24);
+        }
     }
-    spec.baseWidth = args.getInt("base-width", spec.baseWidth);
-    if (args.has("stem")) {
-        const std::string s = args.get("stem");
-        if (s == "auto")
-            spec.stem = StemType::Auto;
-        else if (s == "imagenet")
-            spec.stem = StemType::ImageNet;
-        else if (s == "small")
-            spec.stem = StemType::Small;
-        else
-            throw UsageError("--stem is auto, imagenet or small, got '" + s + "'");
-    }
-    if (args.has("shortcut")) {
-        const std::string s = args.get("shortcut");
-        if (s == "projection")
-            spec.shortcut = Shortcut::Projection;
-        else if (s == "zero-pad")
-            spec.shortcut = Shortcut::ZeroPad;
-        else
-            throw UsageError("--shortcut is projection or zero-pad, got '" + s + "'");
-    }
-    if (name == "resnet") {
-        spec.name = resNetCustom(spec.blocks, spec.block, spec.baseWidth, inChannels, numClasses,
-                                 spec.resolution)
-                        .name;
-    }
-    validateSpec(spec);
-    return spec;
+    return h;
 }
 
 }  // namespace scalelab::cli

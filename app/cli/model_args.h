@@ -1,5 +1,7 @@
 #pragma once
-// The model options shared by info, train and bench: --model plus scaling options.
+// The model options shared by info, train, bench and parity-case: --model plus the scaling
+// options every family takes, plus each registered family's own parameters as --key options
+// (read from the registry, so a new family's knobs appear here without touching this file).
 
 #include <set>
 #include <string>
@@ -9,21 +11,24 @@
 
 namespace scalelab::cli {
 
-// Option names model commands accept (value options and flags).
+// Option names model commands accept (value options).
 const std::set<std::string>& modelValueOptions();
 
-// Builds the spec from --model NAME and the scaling options. Throws UsageError for options that
-// contradict each other, SpecError for impossible values.
-ModelSpec modelSpecFromArgs(const Args& args);
-
-// Compound-scaling details of the arguments.
-struct CompoundInfo {
-    bool given = false;  // --phi was given
-    double phi = 0;
-    double alpha = 1.2, beta = 1.1, gamma = 1.15;
+struct ModelArgs {
+    ModelSpec base;   // the preset with the given parameters, before scaling (phi = 0)
+    Scaling scaling;  // --width/--depth/--resolution or --phi/--alpha/--beta/--gamma
+    ModelSpec spec;   // base scaled: what is built
 };
-CompoundInfo compoundFromArgs(const Args& args);
 
-extern const char* const kModelOptionsHelp;
+// Builds the spec from --model NAME, the family's parameters and the scaling options. Throws
+// UsageError for options that contradict each other or do not belong to the family, SpecError
+// (naming the parameter and its allowed range) for impossible values.
+ModelArgs parseModelArgs(const Args& args);
+inline ModelSpec modelSpecFromArgs(const Args& args) {
+    return parseModelArgs(args).spec;
+}
+
+// The "model options:" section of the usage text, with every family's parameters.
+std::string modelOptionsHelp();
 
 }  // namespace scalelab::cli

@@ -112,10 +112,8 @@ FeatureResult inspectFeatures(const FeatureRequest& r) {
     }
     FeatureResult out;
     out.classNames = run->data->dataset().classNames;
-    const ModelAnalysis a = analyzePlan(model.plan());
-    for (size_t i = 0; i < info.size(); ++i) {
-        const StageCost& s = a.stages[i];
-        out.stages.push_back({info[i].name, info[i].channels, s.outHeight, s.outWidth});
+    for (const PlanStage& s : model.plan().stages) {
+        out.stages.push_back({s.name, s.channels, s.side, s.side});
     }
     // The input as the model sees it: resized once, then normalized.
     int64_t label = -1, index = -1;

@@ -2,185 +2,55 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
 #include "core/models/arch_plan.h"
+#include "core/models/spec_json.h"
 
 namespace scalelab {
 
 namespace {
 
-// Accumulates rows while walking a plan, tracking the current feature-map size.
-class Walker {
-public:
-    explicit Walker(ModelAnalysis& a, int side) : a_(a), h_(side), w_(side) {}
-
-    void setStage(const std::string& stage) { stage_ = stage; }
-    int64_t side() const { return h_; }
-
-    // A conv with "same" padding (k/2); groups == in for depthwise.
-    void conv(const std::string& name, int64_t in, int64_t out, int k, int stride, int64_t groups,
-              bool bias) {
-        h_ = (h_ - 1) / stride + 1;
-        w_ = (w_ - 1) / stride + 1;
-        LayerRow r = row(name, convType(k, stride, groups, in, bias), out);
-        r.params = out * (in / groups) * k * k + (bias ? out : 0);
-        r.macs = out * (in / groups) * k * k * h_ * w_;
-        a_.activationValuesPerImage += out * h_ * w_;
-        push(r);
-    }
-    void bn(const std::string& name, int64_t c, bool activation) {
-        LayerRow r = row(name, activation ? "BatchNorm2d + act" : "BatchNorm2d", c);
-        r.params = 2 * c;
-        a_.activationValuesPerImage += c * h_ * w_ * (activation ? 2 : 1);
-        push(r);
-    }
-    void pool(const std::string& name, const std::string& type, int64_t c, int stride) {
-        h_ = (h_ - 1) / stride + 1;
-        w_ = (w_ - 1) / stride + 1;
-        LayerRow r = row(name, type, c);
-        a_.activationValuesPerImage += c * h_ * w_;
-        push(r);
-    }
-    // Squeeze-excitation on a c-channel map: global pool, 1x1 fc1 (c->sq), act, fc2 (sq->c),
-    // sigmoid, scale.
-    void squeezeExcite(const std::string& name, int64_t c, int64_t sq) {
-        LayerRow f1 = row(name + ".fc1", "SE fc1 (1x1 conv)", sq);
-        f1.height = f1.width = 1;
-        f1.params = c * sq + sq;
-        f1.macs = c * sq;
-        LayerRow f2 = row(name + ".fc2", "SE fc2 (1x1 conv)", c);
-        f2.height = f2.width = 1;
-        f2.params = sq * c + c;
-        f2.macs = sq * c;
-        push(f1);
-        push(f2);
-        a_.activationValuesPerImage += c * h_ * w_ + 2 * sq + 2 * c;  // scaled map + fc outs
-    }
-    void globalPool(const std::string& name, int64_t c) {
-        h_ = w_ = 1;
-        push(row(name, "AdaptiveAvgPool2d", c));
-        a_.activationValuesPerImage += c;
-    }
-    void linear(const std::string& name, int64_t in, int64_t out) {
-        LayerRow r = row(name, "Linear " + std::to_string(in) + "->" + std::to_string(out), out);
-        r.height = r.width = 1;
-        r.params = in * out + out;
-        r.macs = in * out;
-        a_.activationValuesPerImage += out;
-        push(r);
-    }
-    void addActivation(int64_t values) { a_.activationValuesPerImage += values; }
-
-private:
-    static std::string convType(int k, int stride, int64_t groups, int64_t in, bool bias) {
-        std::string t = "Conv2d " + std::to_string(k) + "x" + std::to_string(k);
-        if (stride != 1) {
-            t += "/" + std::to_string(stride);
-        }
-        if (groups > 1 && groups == in) {
-            t += " depthwise";
-        }
-        if (bias) {
-            t += " +bias";
-        }
-        return t;
-    }
-    LayerRow row(const std::string& name, const std::string& type, int64_t c) const {
-        LayerRow r;
-        r.name = name;
-        r.type = type;
-        r.stage = stage_;
-        r.channels = c;
-        r.height = h_;
-        r.width = w_;
-        return r;
-    }
-    void push(const LayerRow& r) { a_.layers.push_back(r); }
-
-    ModelAnalysis& a_;
-    std::string stage_;
-    int64_t h_, w_;
-};
-
-void analyzeEfficientNet(const ArchPlan& plan, ModelAnalysis& a) {
-    Walker w(a, plan.spec.resolution);
-    w.setStage("stem");
-    w.conv("features.0.0", plan.spec.inChannels, plan.stemOut, 3, 2, 1, false);
-    w.bn("features.0.1", plan.stemOut, true);
-    for (const StagePlan& st : plan.stages) {
-        w.setStage(st.name);
-        for (size_t b = 0; b < st.mbconv.size(); ++b) {
-            const MBConvPlan& m = st.mbconv[b];
-            const std::string p = st.key + "." + std::to_string(b) + ".block.";
-            int i = 0;
-            if (m.hasExpand) {
-                w.conv(p + "0.0", m.in, m.expanded, 1, 1, 1, false);
-                w.bn(p + "0.1", m.expanded, true);
-                i = 1;
+std::string layerType(const PlanLayer& l) {
+    const std::string k = std::to_string(l.kernel) + "x" + std::to_string(l.kernel) +
+                          (l.stride != 1 ? "/" + std::to_string(l.stride) : "");
+    switch (l.kind) {
+        case LayerKind::Conv:
+            return "Conv2d " + k + (l.groups > 1 ? " groups=" + std::to_string(l.groups) : "") +
+                   (l.bias ? " +bias" : "");
+        case LayerKind::DepthwiseConv: return "Conv2d " + k + " depthwise";
+        case LayerKind::BatchNorm: return "BatchNorm2d";
+        case LayerKind::Activation:
+            switch (l.act) {
+                case ActKind::ReLU: return "ReLU";
+                case ActKind::ReLU6: return "ReLU6";
+                case ActKind::SiLU: return "SiLU";
+                case ActKind::None: return "Identity";
             }
-            w.conv(p + std::to_string(i) + ".0", m.expanded, m.expanded, m.kernel, m.stride,
-                   m.expanded, false);
-            w.bn(p + std::to_string(i) + ".1", m.expanded, true);
-            w.squeezeExcite(p + std::to_string(i + 1), m.expanded, m.squeeze);
-            w.conv(p + std::to_string(i + 2) + ".0", m.expanded, m.out, 1, 1, 1, false);
-            w.bn(p + std::to_string(i + 2) + ".1", m.out, false);
-            if (m.residual) {
-                w.addActivation(m.out * w.side() * w.side());
-            }
-        }
+            return "Activation";
+        case LayerKind::SqueezeExcite:
+            return "SqueezeExcitation " + std::to_string(l.in) + "->" + std::to_string(l.squeeze) +
+                   "->" + std::to_string(l.in);
+        case LayerKind::MaxPool: return "MaxPool2d " + k;
+        case LayerKind::GlobalPool: return "AdaptiveAvgPool2d";
+        case LayerKind::Dropout: return "Dropout";
+        case LayerKind::Linear:
+            return "Linear " + std::to_string(l.in) + "->" + std::to_string(l.out);
+        case LayerKind::ResidualAdd: return "residual add";
     }
-    const std::string headKey = "features." + std::to_string(plan.stages.size() + 1);
-    w.setStage("head");
-    w.conv(headKey + ".0", plan.stages.back().outChannels, plan.headOut, 1, 1, 1, false);
-    w.bn(headKey + ".1", plan.headOut, true);
-    w.setStage("classifier");
-    w.globalPool("avgpool", plan.headOut);
-    w.linear("classifier.1", plan.featureDim, plan.spec.numClasses);
+    return "?";
 }
 
-void analyzeResNet(const ArchPlan& plan, ModelAnalysis& a) {
-    Walker w(a, plan.spec.resolution);
-    w.setStage("stem");
-    w.conv("conv1", plan.spec.inChannels, plan.stemOut, plan.stemKernel, plan.stemStride, 1, false);
-    w.bn("bn1", plan.stemOut, true);
-    if (plan.stemPool) {
-        w.pool("maxpool", "MaxPool2d 3x3/2", plan.stemOut, 2);
+std::string stageName(int stage, int stageCount) {
+    if (stage == 0) {
+        return "stem";
     }
-    const bool bottleneck = plan.spec.block == BlockType::Bottleneck;
-    for (const StagePlan& st : plan.stages) {
-        w.setStage(st.name);
-        for (size_t b = 0; b < st.resnet.size(); ++b) {
-            const ResBlockPlan& r = st.resnet[b];
-            const std::string p = st.key + "." + std::to_string(b) + ".";
-            const int64_t inSide = w.side();
-            if (bottleneck) {
-                w.conv(p + "conv1", r.in, r.mid, 1, 1, 1, false);
-                w.bn(p + "bn1", r.mid, true);
-                w.conv(p + "conv2", r.mid, r.mid2, 3, r.stride, 1, false);
-                w.bn(p + "bn2", r.mid2, true);
-                w.conv(p + "conv3", r.mid2, r.out, 1, 1, 1, false);
-                w.bn(p + "bn3", r.out, false);
-            } else {
-                w.conv(p + "conv1", r.in, r.mid, 3, r.stride, 1, false);
-                w.bn(p + "bn1", r.mid, true);
-                w.conv(p + "conv2", r.mid, r.out, 3, 1, 1, false);
-                w.bn(p + "bn2", r.out, false);
-            }
-            if (r.downsample && plan.spec.shortcut == Shortcut::Projection) {
-                // Shortcut conv on the block input: its output size equals the block's.
-                Walker sc(a, int(inSide));
-                sc.setStage(st.name);
-                sc.conv(p + "downsample.0", r.in, r.out, 1, r.stride, 1, false);
-                sc.bn(p + "downsample.1", r.out, false);
-            }
-            w.addActivation(2 * r.out * w.side() * w.side());  // add + ReLU
-        }
+    if (stage <= stageCount) {
+        return "stage " + std::to_string(stage);
     }
-    w.setStage("classifier");
-    w.globalPool("avgpool", plan.featureDim);
-    w.linear("fc", plan.featureDim, plan.spec.numClasses);
+    return stage == stageCount + 1 ? "head" : "classifier";
 }
 
 }  // namespace
@@ -195,45 +65,46 @@ ModelAnalysis analyzeModel(const ModelSpec& spec) {
 
 ModelAnalysis analyzePlan(const ArchPlan& plan) {
     const auto t0 = std::chrono::steady_clock::now();
-    const ModelSpec& spec = plan.spec;
     ModelAnalysis a;
-    a.spec = spec;
-    a.layers.reserve(1024);
-    if (spec.family == Family::EfficientNet) {
-        analyzeEfficientNet(plan, a);
-    } else {
-        analyzeResNet(plan, a);
+    a.spec = plan.spec;
+    a.params = plan.params;
+    a.macs = plan.macs;
+    a.activationValuesPerImage = plan.activationValuesPerImage;
+    const int n = plan.stageCount();
+    a.layers.reserve(plan.layers.size());
+    a.stages.resize(size_t(n) + 3);
+    for (int s = 0; s < n + 3; ++s) {
+        a.stages[size_t(s)].name = stageName(s, n);
     }
-    // Stage totals, in walk order.
-    auto stageOf = [&](const std::string& name) -> StageCost& {
-        for (StageCost& s : a.stages) {
-            if (s.name == name) {
-                return s;
-            }
-        }
-        a.stages.push_back({});
-        a.stages.back().name = name;
-        return a.stages.back();
-    };
-    for (const LayerRow& r : a.layers) {
-        StageCost& s = stageOf(r.stage);
-        s.params += r.params;
-        s.macs += r.macs;
-        if (r.type.rfind("SE ", 0) != 0) {  // SE rows are 1x1; the stage output is the map
-            s.outChannels = r.channels;
-            s.outHeight = r.height;
-            s.outWidth = r.width;
-        }
-        a.params += r.params;
-        a.macs += r.macs;
+    for (const PlanLayer& l : plan.layers) {
+        LayerRow r;
+        r.name = l.path;
+        r.type = layerType(l);
+        r.stage = stageName(l.stage, n);
+        r.channels = l.out;
+        r.height = r.width = l.outSide;
+        r.params = l.params;
+        r.macs = l.macs;
+        StageCost& st = a.stages[size_t(std::min(l.stage, n + 2))];
+        st.params += l.params;
+        st.macs += l.macs;
+        st.outChannels = l.out;
+        st.outHeight = st.outWidth = l.outSide;
+        a.layers.push_back(std::move(r));
     }
-    for (const StagePlan& st : plan.stages) {
-        StageCost& s = stageOf(st.name);
-        s.repeats = st.repeats;
-        s.stride = st.stride;
-        s.outChannels = st.outChannels;
+    for (const PlanStage& info : plan.stages) {
+        StageCost& st = a.stages[size_t(info.index)];
+        st.outChannels = info.channels;
+        st.outHeight = st.outWidth = info.side;
+        st.repeats = info.repeats;
+        st.stride = info.stride;
     }
-    stageOf("stem").stride = plan.stemStride * (plan.stemPool ? 2 : 1);
+    // A family without a head (ResNet) has no head row.
+    a.stages.erase(std::remove_if(a.stages.begin(), a.stages.end(),
+                                  [](const StageCost& s) {
+                                      return s.name == "head" && s.params == 0 && s.macs == 0;
+                                  }),
+                   a.stages.end());
     a.analysisSeconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return a;
@@ -258,7 +129,7 @@ std::string analysisToJson(const ModelAnalysis& a, bool withLayers, int64_t batc
     const ModelSpec& s = a.spec;
     nlohmann::ordered_json j;
     j["name"] = s.name;
-    j["family"] = s.family == Family::EfficientNet ? "efficientnet" : "resnet";
+    j["family"] = s.family;
     j["params"] = a.params;
     j["macs"] = a.macs;
     j["flops"] = a.flops();
@@ -266,19 +137,19 @@ std::string analysisToJson(const ModelAnalysis& a, bool withLayers, int64_t batc
     j["resolution"] = s.resolution;
     j["in_channels"] = s.inChannels;
     j["num_classes"] = s.numClasses;
-    if (s.family == Family::EfficientNet) {
-        j["width"] = s.width;
-        j["depth"] = s.depth;
-        j["resolution_coef"] = s.resolutionCoef;
-        j["base_resolution"] = s.baseResolution;
-        j["dropout"] = s.dropout;
-    } else {
-        j["blocks"] = s.blocks;
-        j["block"] = s.block == BlockType::Basic ? "basic" : "bottleneck";
-        j["base_width"] = s.baseWidth;
-        j["stem"] = effectiveStem(s) == StemType::ImageNet ? "imagenet" : "small";
-        j["shortcut"] = s.shortcut == Shortcut::Projection ? "projection" : "zero-pad";
+    j["width"] = s.width;
+    j["depth"] = s.depth;
+    j["resolution_coef"] = s.resolutionCoef;
+    j["base_resolution"] = s.baseResolution;
+    // The family's parameters, as in a run record's config.json.
+    nlohmann::ordered_json fp = nlohmann::ordered_json::object();
+    const nlohmann::ordered_json spec = specToJson(s);
+    for (auto it = spec.begin(); it != spec.end(); ++it) {
+        if (!j.contains(it.key()) && it.key() != "family" && it.key() != "name") {
+            fp[it.key()] = it.value();
+        }
     }
+    j["family_params"] = fp;
     nlohmann::ordered_json stages = nlohmann::ordered_json::array();
     for (const StageCost& st : a.stages) {
         nlohmann::ordered_json o;

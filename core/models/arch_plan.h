@@ -1,7 +1,12 @@
 #pragma once
-// A model spec resolved into concrete layers: every block's channels, kernel and stride. The
-// LibTorch builder and the analysis both walk this plan, so they cannot disagree. Torch-free.
+// The generic layer plan: a spec resolved into typed layers (conv, depthwise conv, BN,
+// activation, squeeze-excitation, pooling, dropout, linear, residual add), each with its module
+// path, shapes, stride, params and MACs; each stage's output size and reduction recorded once
+// (timm's feature_info); and the blocks whose inner widths structured pruning may cut. Every
+// family's planner emits it through PlanBuilder; the builder, the analysis, pruning, JSON and
+// the feature viewer read it. Torch-free.
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -9,60 +14,150 @@
 
 namespace scalelab {
 
-struct MBConvPlan {
-    int in = 0;              // input channels
-    int expanded = 0;        // channels after the 1x1 expansion (== in when expand ratio is 1)
-    bool hasExpand = false;  // the block has the 1x1 expansion conv (planned expanded != in; kept
-                             // when pruning makes the two equal)
-    int out = 0;             // output channels
-    int kernel = 3;          // depthwise kernel size
-    int stride = 1;          // depthwise stride
-    int squeeze = 0;         // squeeze-excitation channels: max(1, in / 4)
-    bool residual = false;   // identity skip: stride 1 and in == out
-    double dropProb = 0.0;   // stochastic depth probability of this block
+enum class LayerKind {
+    Conv,           // Conv2d (groups may be > 1)
+    DepthwiseConv,  // Conv2d with groups == in == out
+    BatchNorm,      // BatchNorm2d
+    Activation,     // ReLU, ReLU6, SiLU
+    SqueezeExcite,  // global pool, 1x1 fc1 (c->squeeze), act, 1x1 fc2 (squeeze->c), sigmoid, scale
+    MaxPool,        // MaxPool2d
+    GlobalPool,     // AdaptiveAvgPool2d(1)
+    Dropout,        // Dropout (no cost)
+    Linear,         // Linear
+    ResidualAdd     // y + shortcut
+};
+enum class ActKind { None, ReLU, ReLU6, SiLU };
+
+const char* layerKindName(LayerKind kind);  // "conv", "dwconv", "bn", ... (plan JSON)
+const char* actKindName(ActKind kind);      // "relu", "relu6", "silu"
+
+struct PlanLayer {
+    LayerKind kind = LayerKind::Conv;
+    std::string path;         // module path ("features.1.0.block.0.0", "layer1.0.conv1")
+    int stage = 0;            // 0 stem, 1..N stages, N+1 head, N+2 classifier
+    int64_t in = 0;           // input channels (features for Linear)
+    int64_t out = 0;          // output channels (features for Linear)
+    int kernel = 1;           // px (conv, pool)
+    int stride = 1;           // conv, pool
+    int groups = 1;           // conv groups
+    bool bias = false;        // conv has a bias
+    int64_t squeeze = 0;      // SqueezeExcite: inner channels
+    ActKind act = ActKind::None;  // Activation: which; SqueezeExcite: its inner activation
+    int64_t inSide = 0;       // input map side, px (1 for Linear)
+    int64_t outSide = 0;      // output map side, px
+    int64_t params = 0;       // learnable parameters
+    int64_t macs = 0;         // multiply-accumulates for one image (conv and linear only)
 };
 
-struct ResBlockPlan {
-    int in = 0;      // input channels
-    int mid = 0;     // channels out of conv1 (Basic: == out; Bottleneck: out / 4); pruning cuts it
-    int mid2 = 0;    // Bottleneck: channels out of conv2 (== mid unless pruned); unused by Basic
-    int out = 0;     // output channels
-    int stride = 1;  // stride of the 3x3 conv (torchvision: on the 3x3, also in Bottleneck)
-    bool downsample = false;  // the shortcut changes shape (stride != 1 or in != out)
+// Where a stage's output sits (feature maps, pruning scopes, the per-stage cost chart).
+struct PlanStage {
+    int index = 0;           // 0 = stem, 1.. = stages
+    std::string name;        // "stem", "stage 1", ...
+    std::string module;      // path of the module whose output is the stage's output
+    int64_t channels = 0;    // output channels
+    int64_t side = 0;        // output side, px
+    int64_t reduction = 1;   // input side / output side (product of strides)
+    int repeats = 0;         // blocks (0 for the stem)
+    int stride = 1;          // stride of its first block (stem: its total stride)
 };
 
-struct StagePlan {
-    std::string name;  // "stage 1"
-    std::string key;   // module path of the stage: "features.1" or "layer1"
-    int outChannels = 0;
-    int repeats = 0;                   // blocks in the stage
-    int stride = 1;                    // stride of its first block
-    int kernel = 3;                    // EfficientNet: depthwise kernel
-    int expandRatio = 1;               // EfficientNet: expansion ratio
-    std::vector<MBConvPlan> mbconv;    // EfficientNet blocks
-    std::vector<ResBlockPlan> resnet;  // ResNet blocks
+// A block (residual unit) whose inner widths are the family's to define: EfficientNet MBConv
+// {expanded}, MobileNetV2 {hidden}, ResNet Basic {mid}, Bottleneck {mid, mid2}.
+struct BlockPlan {
+    int stage = 1;                  // 1..N
+    int indexInStage = 0;           // 0.. within the stage
+    std::string path;               // module path ("features.2.0", "layer1.0", "features.4")
+    int in = 0;                     // input channels
+    int out = 0;                    // output channels
+    int stride = 1;                 // stride of the block
+    int kernel = 3;                 // its spatial kernel
+    std::vector<int> inner;         // inner widths as built (pruning may have cut them)
+    std::vector<int> plannedInner;  // the same widths as the spec plans them (unpruned)
 };
 
 struct ArchPlan {
     ModelSpec spec;
-    int stemOut = 0;     // channels out of the stem conv
-    int stemKernel = 3;  // px
-    int stemStride = 1;
-    bool stemPool = false;  // ResNet ImageNet stem: 3x3/2 max-pool after the conv
-    std::vector<StagePlan> stages;
-    int headOut = 0;     // EfficientNet: 1x1 head conv channels (4 x last stage); 0 for ResNet
-    int featureDim = 0;  // classifier input features
+    std::vector<PlanLayer> layers;  // in forward order
+    std::vector<PlanStage> stages;  // stem first, then stage 1..N
+    std::vector<BlockPlan> blocks;  // every block, in forward order
+    int64_t featureDim = 0;         // classifier input features
+    int64_t params = 0;             // sum over layers
+    int64_t macs = 0;               // sum over layers, per image
+    int64_t activationValuesPerImage = 0;  // float values autograd keeps per image (estimate)
+
+    int stageCount() const { return int(stages.size()) - 1; }  // without the stem
+    // The layer whose module path is the longest prefix of a parameter name; nullptr if none.
+    const PlanLayer* layerOfParam(const std::string& paramName) const;
 };
 
-// Validates the spec (validateSpec) and resolves it. Throws SpecError.
-ArchPlan planModel(const ModelSpec& spec);
+// Inner widths by block: a pruned model's, or empty for the planned ones.
+using InnerWidths = std::vector<std::vector<int>>;
+
+// Validates the spec (validateSpec) and plans it. `inner` replaces the planned inner widths
+// (a pruned model); each must be 1..the planned width. Throws SpecError.
+ArchPlan planModel(const ModelSpec& spec, const InnerWidths& inner = {});
 
 // True when some block's inner width differs from what its spec plans (a pruned model).
 bool planIsPruned(const ArchPlan& plan);
 
-// Output side of a conv/pool with "same"-style padding: floor((in + 2*pad - k) / s) + 1.
-inline int convOut(int in, int kernel, int stride, int pad) {
-    return (in + 2 * pad - kernel) / stride + 1;
-}
+// What family planners emit the plan through. It tracks the map side, the reduction and the
+// current stage; computes every layer's params and MACs; checks that no stride-2 layer sees a
+// 1x1 map; and hands out inner widths (the planned one, or a pruned plan's).
+class PlanBuilder {
+public:
+    PlanBuilder(ArchPlan& plan, const InnerWidths& inner);
+
+    int64_t side() const { return side_; }
+    int stage() const { return stage_; }
+    void setStage(int stage) { stage_ = stage; }  // 0 stem, 1..N, N+1 head, N+2 classifier
+
+    // A conv with padding (k-1)/2; groups == in == out makes it depthwise.
+    void conv(const std::string& path, int64_t in, int64_t out, int kernel, int stride,
+              int groups = 1, bool bias = false);
+    void bn(const std::string& path, int64_t channels);
+    void act(const std::string& path, ActKind kind, int64_t channels);
+    void squeezeExcite(const std::string& path, int64_t channels, int64_t squeeze, ActKind inner);
+    void maxPool(const std::string& path, int64_t channels, int kernel, int stride);
+    void globalPool(const std::string& path, int64_t channels);
+    void dropout(const std::string& path, int64_t channels);
+    void linear(const std::string& path, int64_t in, int64_t out);
+    // A residual add of `channels` at the current side; `shortcutLayers` already emitted.
+    void add(const std::string& path, int64_t channels);
+    // Runs `f` on a map of `side` (a shortcut branch) and restores the main path's side.
+    template <typename F>
+    void branch(int64_t fromSide, F f) {
+        const int64_t keepSide = side_, keepReduction = reduction_;
+        side_ = fromSide;
+        f();
+        side_ = keepSide;
+        reduction_ = keepReduction;
+    }
+
+    // Starts a block; inner(planned) then returns its inner widths slot by slot.
+    void beginBlock(const std::string& path, int in, int out, int stride, int kernel);
+    int inner(int planned);
+    void endBlock();
+
+    // Records the stage just emitted (stem: index 0) at the current side and reduction.
+    void markStage(int index, const std::string& name, const std::string& module,
+                   int64_t channels, int repeats, int stride);
+    void setFeatureDim(int64_t features) { plan_.featureDim = features; }
+
+    // After planning: throws SpecError when a stride-2 layer saw a 1x1 map.
+    void finish();
+
+private:
+    PlanLayer& push(LayerKind kind, const std::string& path, int64_t in, int64_t out);
+    void shrink(int kernel, int stride, const std::string& where);
+
+    ArchPlan& plan_;
+    const InnerWidths& innerOverride_;
+    int64_t side_;
+    int64_t reduction_ = 1;
+    int stage_ = 0;
+    bool inBlock_ = false;
+    size_t slot_ = 0;
+    std::string tooSmallAt_;  // first layer that saw a 1x1 map with stride 2
+};
 
 }  // namespace scalelab

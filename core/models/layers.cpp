@@ -21,6 +21,8 @@ Seq convNormAct(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t
     seq->push_back(nn::BatchNorm2d(nn::BatchNorm2dOptions(out).eps(bnEps).momentum(bnMomentum)));
     if (act == Act::ReLU) {
         seq->push_back(nn::ReLU(nn::ReLUOptions().inplace(true)));
+    } else if (act == Act::ReLU6) {
+        seq->push_back(nn::ReLU6(nn::ReLU6Options().inplace(true)));
     } else if (act == Act::SiLU) {
         seq->push_back(nn::SiLU());
     }

@@ -16,7 +16,7 @@ TORCH_MODULE(Seq);
 
 // Conv2d (bias-free, "same" padding) -> BatchNorm2d -> optional activation, as a Sequential
 // whose children are "0", "1", "2": torchvision's Conv2dNormActivation.
-enum class Act { None, ReLU, SiLU };
+enum class Act { None, ReLU, ReLU6, SiLU };
 Seq convNormAct(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t groups, Act act,
                 double bnEps, double bnMomentum);
 

@@ -9,35 +9,18 @@
 
 namespace scalelab {
 
-ScaleModel buildEfficientNet(const ArchPlan& plan);  // efficientnet.cpp
-ScaleModel buildResNet(const ArchPlan& plan);        // resnet.cpp
-
 ScaleModel buildModel(const ModelSpec& spec) {
     return buildModelFromPlan(planModel(spec));  // planModel throws before any tensor exists
 }
 
 ScaleModel buildModelFromPlan(const ArchPlan& plan) {
-    return plan.spec.family == Family::EfficientNet ? buildEfficientNet(plan) : buildResNet(plan);
+    return familyOf(plan.spec.family).build(plan);
 }
 
 std::vector<FeatureInfo> ScaleModelImpl::featureInfo() const {
     std::vector<FeatureInfo> out;
-    int64_t side = plan_.spec.resolution;
-    int64_t reduction = 1;
-    auto shrink = [&](int stride) {
-        side = (side - 1) / stride + 1;
-        reduction *= stride;
-    };
-    shrink(plan_.stemStride);
-    if (plan_.stemPool) {
-        shrink(2);
-    }
-    const bool effnet = plan_.spec.family == Family::EfficientNet;
-    out.push_back({0, "stem", effnet ? "features.0" : "conv1", plan_.stemOut, reduction});
-    for (size_t i = 0; i < plan_.stages.size(); ++i) {
-        const StagePlan& st = plan_.stages[i];
-        shrink(st.stride);
-        out.push_back({int(i + 1), st.name, st.key, st.outChannels, reduction});
+    for (const PlanStage& s : plan_.stages) {
+        out.push_back({s.index, s.name, s.module, s.channels, s.reduction});
     }
     return out;
 }

@@ -1,6 +1,6 @@
 #pragma once
-// LibTorch models built from a ModelSpec: EfficientNet and ResNet with torchvision's module
-// layout, so state-dict keys match torchvision's exactly.
+// LibTorch models built from a plan by its family's builder (core/models/families/), with
+// torchvision's module layout, so state-dict keys match torchvision's exactly.
 
 #include <torch/torch.h>
 
@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/models/arch_plan.h"
+#include "core/models/family.h"
 #include "core/models/model_spec.h"
 
 namespace scalelab {
@@ -55,8 +56,6 @@ protected:
     ArchPlan plan_;
     bool channelsLast_ = false;
 };
-
-using ScaleModel = std::shared_ptr<ScaleModelImpl>;
 
 // Validates and builds the model with torchvision's initialisation. Throws SpecError before
 // allocating anything when the spec is impossible.

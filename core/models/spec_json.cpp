@@ -2,10 +2,16 @@
 
 #include "core/error.h"
 #include "core/models/arch_plan.h"
+#include "core/models/family.h"
 
 namespace scalelab {
 
 namespace {
+
+// Keys every spec has; everything else is a family parameter.
+const char* const kCommonKeys[] = {"family",          "name",  "in_channels", "num_classes",
+                                   "resolution",      "width", "depth",       "resolution_coef",
+                                   "base_resolution"};
 
 template <typename T>
 T field(const nlohmann::json& j, const char* key) {
@@ -19,69 +25,109 @@ T field(const nlohmann::json& j, const char* key) {
     }
 }
 
-const char* stemName(StemType s) {
-    return s == StemType::Auto ? "auto" : s == StemType::ImageNet ? "imagenet" : "small";
+template <typename T>
+T optionalField(const nlohmann::json& j, const char* key, T fallback) {
+    return j.contains(key) ? field<T>(j, key) : fallback;
+}
+
+nlohmann::ordered_json valueToJson(const ParamDecl& d, const ParamValue& v) {
+    if (const double* x = std::get_if<double>(&v)) {
+        if (d.kind == ParamKind::Int) {
+            return int64_t(*x);
+        }
+        return *x;
+    }
+    if (const std::string* s = std::get_if<std::string>(&v)) {
+        return *s;
+    }
+    return std::get<std::vector<int>>(v);
+}
+
+ParamValue valueFromJson(const ParamDecl& d, const nlohmann::json& j) {
+    const std::string wrong = "model spec: field '" + d.key + "' has the wrong type (expected ";
+    switch (d.kind) {
+        case ParamKind::Int:
+        case ParamKind::Real:
+            if (!j.is_number()) {
+                throw SpecError(wrong + "a number in " + paramRange(d) + ")");
+            }
+            return j.get<double>();
+        case ParamKind::Choice:
+            if (!j.is_string()) {
+                throw SpecError(wrong + "one of " + paramRange(d) + ")");
+            }
+            return j.get<std::string>();
+        case ParamKind::IntList: {
+            std::vector<int> out;
+            if (!j.is_array()) {
+                throw SpecError(wrong + "a list of whole numbers)");
+            }
+            for (const auto& e : j) {
+                if (!e.is_number_integer()) {
+                    throw SpecError(wrong + "a list of whole numbers)");
+                }
+                const int64_t v = e.get<int64_t>();
+                out.push_back(v < -1000000 ? -1000000 : v > 1000000 ? 1000000 : int(v));
+            }
+            return out;
+        }
+    }
+    return 0.0;
 }
 
 }  // namespace
 
 nlohmann::ordered_json specToJson(const ModelSpec& s) {
     nlohmann::ordered_json j;
-    j["family"] = s.family == Family::EfficientNet ? "efficientnet" : "resnet";
+    j["family"] = s.family;
     j["name"] = s.name;
     j["in_channels"] = s.inChannels;
     j["num_classes"] = s.numClasses;
     j["resolution"] = s.resolution;
     j["base_resolution"] = s.baseResolution;
-    if (s.family == Family::EfficientNet) {
-        j["width"] = s.width;
-        j["depth"] = s.depth;
-        j["resolution_coef"] = s.resolutionCoef;
-        j["dropout"] = s.dropout;
-        j["stochastic_depth"] = s.stochasticDepth;
-        j["bn_eps"] = s.bnEps;
-        j["bn_momentum"] = s.bnMomentum;
-    } else {
-        j["blocks"] = s.blocks;
-        j["block"] = s.block == BlockType::Basic ? "basic" : "bottleneck";
-        j["base_width"] = s.baseWidth;
-        j["stem"] = stemName(s.stem);
-        j["shortcut"] = s.shortcut == Shortcut::Projection ? "projection" : "zero-pad";
+    j["width"] = s.width;
+    j["depth"] = s.depth;
+    j["resolution_coef"] = s.resolutionCoef;
+    // Every parameter, defaults too: a run record says exactly what was built.
+    if (const ModelFamily* f = findFamily(s.family)) {
+        for (const ParamDecl& d : f->params) {
+            auto it = s.params.find(d.key);
+            j[d.key] = valueToJson(d, it != s.params.end() ? it->second : d.def);
+        }
     }
     return j;
 }
 
 ModelSpec specFromJson(const nlohmann::json& j) {
-    ModelSpec s;
-    const std::string family = field<std::string>(j, "family");
-    if (family != "efficientnet" && family != "resnet") {
-        throw SpecError("model spec: unknown family '" + family + "'");
+    if (!j.is_object()) {
+        throw SpecError("model spec: not a JSON object");
     }
-    s.family = family == "efficientnet" ? Family::EfficientNet : Family::ResNet;
+    ModelSpec s;
+    s.family = field<std::string>(j, "family");
+    const ModelFamily& family = familyOf(s.family);
     s.name = field<std::string>(j, "name");
     s.inChannels = field<int>(j, "in_channels");
     s.numClasses = field<int>(j, "num_classes");
     s.resolution = field<int>(j, "resolution");
-    s.baseResolution = j.value("base_resolution", s.resolution);
-    if (s.family == Family::EfficientNet) {
-        s.width = field<double>(j, "width");
-        s.depth = field<double>(j, "depth");
-        s.resolutionCoef = j.value("resolution_coef", 1.0);
-        s.dropout = field<double>(j, "dropout");
-        s.stochasticDepth = j.value("stochastic_depth", 0.2);
-        s.bnEps = j.value("bn_eps", 1e-5);
-        s.bnMomentum = j.value("bn_momentum", 0.1);
-    } else {
-        s.blocks = field<std::vector<int>>(j, "blocks");
-        s.block = field<std::string>(j, "block") == "bottleneck" ? BlockType::Bottleneck
-                                                                 : BlockType::Basic;
-        s.baseWidth = field<int>(j, "base_width");
-        const std::string stem = j.value("stem", "auto");
-        s.stem = stem == "imagenet" ? StemType::ImageNet
-                 : stem == "small"  ? StemType::Small
-                                    : StemType::Auto;
-        s.shortcut = j.value("shortcut", "projection") == "zero-pad" ? Shortcut::ZeroPad
-                                                                     : Shortcut::Projection;
+    s.baseResolution = optionalField<int>(j, "base_resolution", s.resolution);
+    // Run records of ScaleLab 0.1 wrote no width/depth for ResNets: they were 1.
+    s.width = optionalField<double>(j, "width", 1.0);
+    s.depth = optionalField<double>(j, "depth", 1.0);
+    s.resolutionCoef = optionalField<double>(j, "resolution_coef", 1.0);
+    for (auto it = j.begin(); it != j.end(); ++it) {
+        bool common = false;
+        for (const char* k : kCommonKeys) {
+            common = common || it.key() == k;
+        }
+        if (common) {
+            continue;
+        }
+        const ParamDecl* d = family.findParam(it.key());
+        if (!d) {
+            throw SpecError("model spec: field '" + it.key() + "' is not a parameter of " +
+                            family.id);
+        }
+        s.params[d->key] = valueFromJson(*d, it.value());
     }
     validateSpec(s);
     return s;
@@ -90,54 +136,105 @@ ModelSpec specFromJson(const nlohmann::json& j) {
 nlohmann::ordered_json planToJson(const ArchPlan& plan) {
     nlohmann::ordered_json j;
     j["spec"] = specToJson(plan.spec);
-    nlohmann::ordered_json stages = nlohmann::ordered_json::array();
-    for (const StagePlan& st : plan.stages) {
-        nlohmann::ordered_json blocks = nlohmann::ordered_json::array();
-        for (const MBConvPlan& b : st.mbconv) {
-            blocks.push_back({{"expanded", b.expanded}});
-        }
-        for (const ResBlockPlan& b : st.resnet) {
-            blocks.push_back({{"mid", b.mid}, {"mid2", b.mid2}});
-        }
-        stages.push_back(blocks);
+    nlohmann::ordered_json inner = nlohmann::ordered_json::array();
+    for (const BlockPlan& b : plan.blocks) {
+        inner.push_back(b.inner);
     }
-    j["block_widths"] = stages;
+    j["inner_widths"] = inner;
+    j["params"] = plan.params;
+    j["macs"] = plan.macs;
+    nlohmann::ordered_json stages = nlohmann::ordered_json::array();
+    for (const PlanStage& s : plan.stages) {
+        stages.push_back({{"index", s.index},
+                          {"name", s.name},
+                          {"module", s.module},
+                          {"channels", s.channels},
+                          {"side", s.side},
+                          {"reduction", s.reduction},
+                          {"repeats", s.repeats}});
+    }
+    j["stages"] = stages;
+    nlohmann::ordered_json layers = nlohmann::ordered_json::array();
+    for (const PlanLayer& l : plan.layers) {
+        nlohmann::ordered_json o;
+        o["path"] = l.path;
+        o["kind"] = layerKindName(l.kind);
+        o["stage"] = l.stage;
+        o["in"] = l.in;
+        o["out"] = l.out;
+        if (l.kind == LayerKind::Conv || l.kind == LayerKind::DepthwiseConv ||
+            l.kind == LayerKind::MaxPool) {
+            o["kernel"] = l.kernel;
+            o["stride"] = l.stride;
+        }
+        if (l.groups != 1) {
+            o["groups"] = l.groups;
+        }
+        if (l.kind == LayerKind::SqueezeExcite) {
+            o["squeeze"] = l.squeeze;
+        }
+        if (l.act != ActKind::None) {
+            o["act"] = actKindName(l.act);
+        }
+        o["in_side"] = l.inSide;
+        o["out_side"] = l.outSide;
+        o["params"] = l.params;
+        o["macs"] = l.macs;
+        layers.push_back(o);
+    }
+    j["layers"] = layers;
     return j;
 }
 
 ArchPlan planFromJson(const nlohmann::json& j) {
-    if (!j.contains("spec") || !j.contains("block_widths")) {
-        throw SpecError("model plan: 'spec' or 'block_widths' is missing");
+    if (!j.is_object() || !j.contains("spec")) {
+        throw SpecError("model plan: 'spec' is missing");
     }
-    ArchPlan plan = planModel(specFromJson(j.at("spec")));
-    const auto& stages = j.at("block_widths");
-    if (!stages.is_array() || stages.size() != plan.stages.size()) {
-        throw SpecError("model plan: block_widths has the wrong number of stages");
+    const ModelSpec spec = specFromJson(j.at("spec"));
+    const ArchPlan planned = planModel(spec);
+    InnerWidths inner;
+    if (j.contains("inner_widths")) {
+        try {
+            inner = j.at("inner_widths").get<InnerWidths>();
+        } catch (const nlohmann::json::exception&) {
+            throw SpecError("model plan: 'inner_widths' is not a list of lists of whole numbers");
+        }
+    } else if (j.contains("block_widths")) {
+        // ScaleLab 0.1: per stage, per block {"expanded"} or {"mid", "mid2"}; the block's inner
+        // slots take its values in that order.
+        const auto& stages = j.at("block_widths");
+        if (!stages.is_array()) {
+            throw SpecError("model plan: 'block_widths' is not a list");
+        }
+        size_t b = 0;
+        for (const auto& blocks : stages) {
+            if (!blocks.is_array()) {
+                throw SpecError("model plan: 'block_widths' has a stage that is not a list");
+            }
+            for (const auto& o : blocks) {
+                if (b >= planned.blocks.size()) {
+                    throw SpecError("model plan: block_widths lists more blocks than the model has");
+                }
+                std::vector<int> values;
+                for (const char* key : {"expanded", "mid", "mid2"}) {
+                    if (o.is_object() && o.contains(key) && o.at(key).is_number_integer()) {
+                        values.push_back(o.at(key).get<int>());
+                    }
+                }
+                const size_t slots = planned.blocks[b].inner.size();
+                if (values.size() < slots) {
+                    throw SpecError("model plan: block " + planned.blocks[b].path +
+                                    " lacks its inner widths");
+                }
+                values.resize(slots);
+                inner.push_back(values);
+                ++b;
+            }
+        }
+    } else {
+        throw SpecError("model plan: 'inner_widths' is missing");
     }
-    auto width = [](const nlohmann::json& o, const char* key, int original) {
-        const int w = o.value(key, original);
-        if (w < 1 || w > original) {
-            throw SpecError(std::string("model plan: width ") + key + " = " + std::to_string(w) +
-                            " outside 1.." + std::to_string(original));
-        }
-        return w;
-    };
-    for (size_t s = 0; s < plan.stages.size(); ++s) {
-        StagePlan& st = plan.stages[s];
-        const auto& blocks = stages[s];
-        if (blocks.size() != st.mbconv.size() + st.resnet.size()) {
-            throw SpecError("model plan: stage " + std::to_string(s + 1) +
-                            " has the wrong number of blocks");
-        }
-        for (size_t i = 0; i < st.mbconv.size(); ++i) {
-            st.mbconv[i].expanded = width(blocks[i], "expanded", st.mbconv[i].expanded);
-        }
-        for (size_t i = 0; i < st.resnet.size(); ++i) {
-            st.resnet[i].mid = width(blocks[i], "mid", st.resnet[i].mid);
-            st.resnet[i].mid2 = width(blocks[i], "mid2", st.resnet[i].mid2);
-        }
-    }
-    return plan;
+    return planModel(spec, inner);
 }
 
 }  // namespace scalelab

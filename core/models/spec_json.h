@@ -1,5 +1,6 @@
 #pragma once
-// ModelSpec <-> JSON, for run records and session files. Torch-free.
+// ModelSpec <-> JSON, for run records and session files: the common fields, then every
+// parameter the spec's family declares, by its key. Torch-free.
 
 #include <nlohmann/json.hpp>
 
@@ -11,11 +12,13 @@ nlohmann::ordered_json specToJson(const ModelSpec& spec);
 // Throws SpecError naming the field when the JSON is incomplete or holds an impossible spec.
 ModelSpec specFromJson(const nlohmann::json& json);
 
-// A plan with its per-block inner widths (EfficientNet expansion channels; ResNet conv1/conv2
-// outputs): how a structurally pruned model is recorded next to its weights.
+// A plan: its spec, every block's inner widths (what structured pruning cuts) and, for readers,
+// the stages and the typed layer list with params and MACs. How a structurally pruned model is
+// recorded next to its weights.
 struct ArchPlan;
 nlohmann::ordered_json planToJson(const ArchPlan& plan);
-// Throws SpecError when a width is missing or outside 1..the unpruned width.
+// Re-plans the spec with the recorded inner widths (also ScaleLab 0.1's "block_widths"). Throws
+// SpecError when a width is missing or outside 1..the unpruned width.
 ArchPlan planFromJson(const nlohmann::json& json);
 
 }  // namespace scalelab

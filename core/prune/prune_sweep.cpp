@@ -164,8 +164,11 @@ PruneSweepResult runPruneSweep(const PruneSweepOptions& o, const PruneHooks& hoo
     // Scopes: all stages, then (sensitivity) each stage alone.
     std::vector<std::pair<std::string, int>> scopes = {{"all", -1}};
     if (o.perStage) {
-        for (size_t s = 0; s < run.model->plan().stages.size(); ++s) {
-            scopes.emplace_back(run.model->plan().stages[s].name, int(s + 1));
+        for (const PlanStage& st : run.model->plan().stages) {
+            if (st.index == 0) {
+                continue;  // the stem
+            }
+            scopes.emplace_back(st.name, st.index);
         }
     }
     const int64_t total = int64_t(o.methods.size() * o.levels.size() * scopes.size());

@@ -6,29 +6,24 @@
 
 #include "core/error.h"
 #include "core/models/analysis.h"
+#include "core/models/family.h"
 
 namespace scalelab {
 
 namespace {
 
-bool isClassifier(const std::string& name) {
-    return name.rfind("classifier.", 0) == 0 || name.rfind("fc.", 0) == 0;
+bool isClassifier(const ScaleModelImpl& model, const std::string& name) {
+    const PlanLayer* l = model.plan().layerOfParam(name);
+    return l && l->kind == LayerKind::Linear;
 }
 
-// Module-path prefix of a stage ("features.3.", "layer2.") or the stem ("features.0.", "conv1").
+// A weight belongs to the stage of the plan layer that holds it (0 stem, 1..N stages).
 bool inStage(const ScaleModelImpl& model, const std::string& name, int stage) {
     if (stage < 0) {
         return true;
     }
-    const ArchPlan& plan = model.plan();
-    if (stage == 0) {
-        return plan.spec.family == Family::EfficientNet ? name.rfind("features.0.", 0) == 0
-                                                        : name.rfind("conv1.", 0) == 0;
-    }
-    if (stage > int(plan.stages.size())) {
-        return false;
-    }
-    return name.rfind(plan.stages[size_t(stage - 1)].key + ".", 0) == 0;
+    const PlanLayer* l = model.plan().layerOfParam(name);
+    return l && l->stage == stage;
 }
 
 void checkLevel(double level) {
@@ -48,7 +43,7 @@ std::vector<std::string> prunableWeights(const ScaleModelImpl& model, const Prun
         if (!weight || (t.dim() != 4 && t.dim() != 2)) {
             continue;  // BatchNorm weights and biases stay
         }
-        if (isClassifier(name) && !scope.includeClassifier) {
+        if (isClassifier(model, name) && !scope.includeClassifier) {
             continue;
         }
         if (!inStage(model, name, scope.stage)) {
@@ -122,17 +117,22 @@ SparsityReport measureSparsity(const ScaleModelImpl& model, const PruneScope& sc
 }
 
 int64_t sparseMacs(const ScaleModelImpl& model, const PruneScope& scope) {
-    const ModelAnalysis a = analyzePlan(model.plan());
+    const ArchPlan& plan = model.plan();
     const SparsityReport s = measureSparsity(model, scope);
-    std::map<std::string, double> density;
+    std::map<const PlanLayer*, std::pair<int64_t, int64_t>> counts;  // layer -> (zeros, total)
     for (const auto& l : s.layers) {
-        density[l.name.substr(0, l.name.size() - 7)] =
-            l.total ? 1.0 - double(l.zeros) / double(l.total) : 1.0;
+        if (const PlanLayer* layer = plan.layerOfParam(l.name)) {
+            counts[layer].first += l.zeros;
+            counts[layer].second += l.total;
+        }
     }
     double macs = 0;
-    for (const LayerRow& row : a.layers) {
-        auto it = density.find(row.name);
-        macs += double(row.macs) * (it == density.end() ? 1.0 : it->second);
+    for (const PlanLayer& layer : plan.layers) {
+        auto it = counts.find(&layer);
+        const double density = it == counts.end() || it->second.second == 0
+                                   ? 1.0
+                                   : 1.0 - double(it->second.first) / double(it->second.second);
+        macs += double(layer.macs) * density;
     }
     return int64_t(std::llround(macs));
 }
@@ -167,67 +167,40 @@ StructuredPruneResult l1StructuredPrune(const ScaleModelImpl& model, double leve
     for (const auto& [name, t] : namedStateDict(model)) {
         old[name] = t.detach();
     }
-    StructuredPruneResult result;
-    result.plan = model.plan();
+    const ArchPlan& plan = model.plan();
+    InnerWidths inner;
+    for (const BlockPlan& b : plan.blocks) {
+        inner.push_back(b.inner);
+    }
     std::map<std::string, std::vector<Selection>> rules;
-    auto select = [&](const std::string& name, int64_t dim, const torch::Tensor& index) {
-        rules[name].push_back({dim, index});
-    };
-    auto selectBn = [&](const std::string& prefix, const torch::Tensor& index) {
-        for (const char* f : {"weight", "bias", "running_mean", "running_var"}) {
-            select(prefix + f, 0, index);
-        }
-    };
     int64_t prunable = 0, removed = 0;
-    // Keeps the filters of `producer` (a conv weight) with the largest L1 norms, shrinks `width`
-    // accordingly and returns the kept indices.
-    auto cut = [&](int& width, const std::string& producer) {
-        const int64_t keep = keepCount(width, level);
-        const auto idx = topFilters(old.at(producer), keep);
-        prunable += width;
-        removed += width - keep;
-        width = int(keep);
-        return idx;
-    };
-    for (size_t s = 0; s < result.plan.stages.size(); ++s) {
-        if (scope.stage >= 0 && scope.stage != int(s + 1)) {
+    for (const PruneGroup& g : familyOf(plan.spec.family).pruneGroups(plan)) {
+        const BlockPlan& block = plan.blocks.at(size_t(g.block));
+        if (scope.stage >= 0 && scope.stage != block.stage) {
             continue;
         }
-        StagePlan& st = result.plan.stages[s];
-        for (size_t b = 0; b < st.mbconv.size(); ++b) {
-            MBConvPlan& m = st.mbconv[b];
-            if (!m.hasExpand) {
-                continue;  // expansion ratio 1: its channels are the block input's
-            }
-            const std::string p = st.key + "." + std::to_string(b) + ".block.";
-            const auto idx = cut(m.expanded, p + "0.0.weight");
-            select(p + "0.0.weight", 0, idx);
-            selectBn(p + "0.1.", idx);
-            select(p + "1.0.weight", 0, idx);
-            selectBn(p + "1.1.", idx);
-            select(p + "2.fc1.weight", 1, idx);
-            select(p + "2.fc2.weight", 0, idx);
-            select(p + "2.fc2.bias", 0, idx);
-            select(p + "3.0.weight", 1, idx);
+        int& width = inner.at(size_t(g.block)).at(size_t(g.slot));
+        const torch::Tensor& producer = old.at(g.producer);
+        TORCH_CHECK(producer.size(0) == width && width % g.groups == 0,
+                    "structured pruning: ", g.producer, " does not match the plan");
+        // Keep the filters with the largest L1 norms, the same count in every channel group.
+        const int64_t per = width / g.groups;
+        const int64_t keep = keepCount(per, level);
+        std::vector<torch::Tensor> kept;
+        for (int64_t grp = 0; grp < g.groups; ++grp) {
+            kept.push_back(topFilters(producer.narrow(0, grp * per, per), keep) + grp * per);
         }
-        for (size_t b = 0; b < st.resnet.size(); ++b) {
-            ResBlockPlan& r = st.resnet[b];
-            const std::string p = st.key + "." + std::to_string(b) + ".";
-            const bool bottleneck = result.plan.spec.block == BlockType::Bottleneck;
-            // conv1's outputs (and a Bottleneck's conv2 outputs) feed the next conv only.
-            const auto idx1 = cut(r.mid, p + "conv1.weight");
-            select(p + "conv1.weight", 0, idx1);
-            selectBn(p + "bn1.", idx1);
-            select(p + "conv2.weight", 1, idx1);
-            if (bottleneck) {
-                const auto idx2 = cut(r.mid2, p + "conv2.weight");
-                select(p + "conv2.weight", 0, idx2);
-                selectBn(p + "bn2.", idx2);
-                select(p + "conv3.weight", 1, idx2);
-            }
+        const torch::Tensor idx = torch::cat(kept);
+        prunable += width;
+        removed += width - keep * g.groups;
+        width = int(keep * g.groups);
+        for (const auto& [name, dim] : g.members) {
+            rules[name].push_back({dim, idx});
         }
     }
+    StructuredPruneResult result;
     result.removedChannelFraction = prunable ? double(removed) / double(prunable) : 0.0;
+    result.plan = planModel(plan.spec, inner);
     result.model = buildModelFromPlan(result.plan);
     for (auto& [name, t] : namedStateDict(*result.model)) {
         torch::Tensor src = old.at(name);

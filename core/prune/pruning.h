@@ -62,9 +62,9 @@ struct StructuredPruneResult {
     double removedChannelFraction = 0;  // of the prunable inner channels
 };
 
-// L1-norm filter pruning of `level` (0..1) of the prunable inner channels: ResNet blocks' conv1
-// (and Bottleneck conv2) outputs, EfficientNet blocks' expansion channels (expansion conv,
-// depthwise conv, SE input/output and projection input cut together). Residual widths stay.
+// L1-norm filter pruning of `level` (0..1) of the prunable inner channels, by the family's
+// rules (ModelFamily::pruneGroups: ResNet blocks' conv1 and Bottleneck conv2 outputs,
+// EfficientNet's and MobileNetV2's expansion channels, ...). Residual widths stay.
 StructuredPruneResult l1StructuredPrune(const ScaleModelImpl& model, double level,
                                         const PruneScope& scope);
 

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/models/analysis.h"
+#include "core/models/arch_plan.h"
 #include "core/models/model.h"
 #include "core/models/model_spec.h"
 #include "tests/core/test_util.h"
@@ -16,11 +17,31 @@ using namespace scalelab;
 namespace {
 
 ModelSpec preset(int b, int in = 3, int classes = 1000, int base = 224) {
-    EfficientNetScaling s;
-    s.mode = EfficientNetScaling::Mode::Preset;
-    s.preset = b;
-    s.baseResolution = base;
-    return efficientNetSpec(s, in, classes);
+    return modelSpecFromName("efficientnet-b" + std::to_string(b), in, classes, base);
+}
+ModelSpec named(const std::string& name, int in = 3, int classes = 0, int base = 0) {
+    return modelSpecFromName(name, in, classes, base);
+}
+ModelSpec withParams(ModelSpec s, const ParamMap& params) {
+    for (const auto& [k, v] : params) {
+        s.params[k] = v;
+    }
+    validateSpec(s);
+    return s;
+}
+Scaling manual(double w, double d, double r) {
+    Scaling s;
+    s.mode = Scaling::Mode::Manual;
+    s.width = w;
+    s.depth = d;
+    s.resolution = r;
+    return s;
+}
+Scaling compound(double phi) {
+    Scaling s;
+    s.mode = Scaling::Mode::Compound;
+    s.phi = phi;
+    return s;
 }
 
 template <typename Fn>
@@ -41,28 +62,25 @@ TEST(Analysis, MatchesThePublishedCountsExactly) {
     EXPECT_EQ(b0.params, 5288548);
     EXPECT_EQ(b0.macs, 385814752);
     EXPECT_EQ(b0.flops(), 2 * 385814752LL);
-    const ModelAnalysis r18 = analyzeModel(resNetPreset(18));
+    const ModelAnalysis r18 = analyzeModel(named("resnet-18"));
     EXPECT_EQ(r18.params, 11689512);
     EXPECT_EQ(r18.macs, 1814073344);
-    const ModelAnalysis r50 = analyzeModel(resNetPreset(50));
+    const ModelAnalysis r50 = analyzeModel(named("resnet-50"));
     EXPECT_EQ(r50.params, 25557032);
     EXPECT_EQ(r50.macs, 4089184256);
 }
 
 TEST(Analysis, ParamsEqualTheBuiltModule) {
     std::vector<ModelSpec> specs = {
-        preset(0),        preset(3),       preset(0, 1, 10, 32),      resNetPreset(18),
-        resNetPreset(50), resNetCifar(20), resNetCifar(32, 1, 10, 28)};
-    ModelSpec custom = resNetCustom({1, 2}, BlockType::Bottleneck, 24, 1, 7, 40);
-    custom.shortcut = Shortcut::ZeroPad;
-    specs.push_back(custom);
-    EfficientNetScaling manual;
-    manual.mode = EfficientNetScaling::Mode::Manual;
-    manual.width = 0.37;
-    manual.depth = 0.61;
-    manual.resolution = 1.3;
-    manual.baseResolution = 32;
-    specs.push_back(efficientNetSpec(manual, 1, 10));
+        preset(0),         preset(3),           preset(0, 1, 10, 32),
+        named("resnet-18"), named("resnet-50"), named("resnet-cifar-20"),
+        named("resnet-cifar-32", 1, 10, 28)};
+    specs.push_back(withParams(named("resnet", 1, 7, 40),
+                               {{"blocks", std::vector<int>{1, 2}},
+                                {"block", std::string("bottleneck")},
+                                {"base_width", 24.0},
+                                {"shortcut", std::string("zero-pad")}}));
+    specs.push_back(applyScaling(named("efficientnet", 1, 10, 32), manual(0.37, 0.61, 1.3)));
     for (const ModelSpec& s : specs) {
         EXPECT_EQ(analyzeModel(s).params, buildModel(s)->parameterCount()) << describeSpec(s);
     }
@@ -106,21 +124,25 @@ TEST(Scaling, RoundingRulesFollowTorchvision) {
     EXPECT_EQ(roundRepeats(1, 1.1), 2);
     // EfficientNet-B3 (torchvision): stem 40; stages 24 32 48 96 136 232 384; head 1536.
     const ArchPlan b3 = planModel(preset(3));
-    EXPECT_EQ(b3.stemOut, 40);
+    EXPECT_EQ(b3.stages[0].channels, 40);  // the stem
     std::vector<int> channels, repeats;
-    for (const auto& st : b3.stages) {
-        channels.push_back(st.outChannels);
-        repeats.push_back(st.repeats);
+    for (size_t i = 1; i < b3.stages.size(); ++i) {
+        channels.push_back(int(b3.stages[i].channels));
+        repeats.push_back(b3.stages[i].repeats);
     }
     EXPECT_EQ(channels, (std::vector<int>{24, 32, 48, 96, 136, 232, 384}));
     EXPECT_EQ(repeats, (std::vector<int>{2, 3, 3, 5, 5, 6, 2}));
-    EXPECT_EQ(b3.headOut, 1536);
+    EXPECT_EQ(b3.featureDim, 1536);
     EXPECT_EQ(b3.spec.resolution, 300);
-    // SE squeeze = max(1, block input / 4); stochastic depth grows linearly from 0.
-    EXPECT_EQ(b3.stages[1].mbconv[0].squeeze, 24 / 4);
-    EXPECT_DOUBLE_EQ(b3.stages[0].mbconv[0].dropProb, 0.0);
-    EXPECT_GT(b3.stages[6].mbconv[1].dropProb, b3.stages[6].mbconv[0].dropProb);
-    EXPECT_LT(b3.stages[6].mbconv[1].dropProb, 0.2);
+    // SE squeeze = max(1, block input / 4): stage 2's first block takes 24 channels.
+    int checked = 0;
+    for (const PlanLayer& l : b3.layers) {
+        if (l.kind == LayerKind::SqueezeExcite && l.path == "features.2.0.block.2") {
+            EXPECT_EQ(l.squeeze, 24 / 4);
+            ++checked;
+        }
+    }
+    EXPECT_EQ(checked, 1);
 }
 
 TEST(Scaling, PresetsMatchThePaper) {
@@ -129,7 +151,7 @@ TEST(Scaling, PresetsMatchThePaper) {
     for (int b = 0; b < 8; ++b) {
         const ModelSpec s = preset(b);
         EXPECT_EQ(s.resolution, res[b]);
-        EXPECT_DOUBLE_EQ(s.dropout, dropout[b]);
+        EXPECT_DOUBLE_EQ(s.number("dropout"), dropout[b]);
         EXPECT_EQ(s.name, "efficientnet-b" + std::to_string(b));
     }
     EXPECT_DOUBLE_EQ(preset(7).width, 2.0);
@@ -140,19 +162,14 @@ TEST(Scaling, PresetsMatchThePaper) {
 }
 
 TEST(Scaling, CompoundPhiGivesPowersOfAlphaBetaGamma) {
-    EfficientNetScaling s;
-    s.mode = EfficientNetScaling::Mode::Compound;
-    s.phi = 1.0;
-    const ModelSpec one = efficientNetSpec(s);
+    const ModelSpec one = applyScaling(preset(0), compound(1.0));
     EXPECT_DOUBLE_EQ(one.depth, 1.2);
     EXPECT_DOUBLE_EQ(one.width, 1.1);
     EXPECT_EQ(one.resolution, 258);  // 224 * 1.15 = 257.6
     EXPECT_NEAR(compoundFlopsBase(1.2, 1.1, 1.15), 1.920270, 1e-6);
-    s.phi = 0;
-    const ModelAnalysis base = analyzeModel(efficientNetSpec(s));
+    const ModelAnalysis base = analyzeModel(applyScaling(preset(0), compound(0)));
     EXPECT_EQ(base.macs, analyzeModel(preset(0)).macs);  // phi = 0 is B0
-    s.phi = 2;
-    const ModelAnalysis two = analyzeModel(efficientNetSpec(s));
+    const ModelAnalysis two = analyzeModel(applyScaling(preset(0), compound(2)));
     const double growth = double(two.macs) / double(base.macs);
     // Measured: 4.69x exact against 3.69x predicted. Ceil-rounded repeats (1.44 x 1 block = 2
     // blocks) and channel rounding make real models grow faster than (alpha*beta^2*gamma^2)^phi.
@@ -161,29 +178,45 @@ TEST(Scaling, CompoundPhiGivesPowersOfAlphaBetaGamma) {
 }
 
 TEST(Specs, ImpossibleOnesAreRejectedBeforeAllocation) {
-    EfficientNetScaling m;
-    m.mode = EfficientNetScaling::Mode::Manual;
-    m.depth = 0;
-    expectSpecError([&] { efficientNetSpec(m); }, "depth coefficient = 0.000 must be positive");
-    m.depth = 1;
-    m.width = std::nan("");
-    expectSpecError([&] { efficientNetSpec(m); }, "width coefficient is NaN");
-    m.width = -1;
-    expectSpecError([&] { efficientNetSpec(m); }, "must be positive");
-    EfficientNetScaling c;
-    c.mode = EfficientNetScaling::Mode::Compound;
-    c.phi = -0.5;
-    expectSpecError([&] { efficientNetSpec(c); }, "phi = -0.500 must be a finite number >= 0");
-    c.phi = 1;
+    const ModelSpec b0 = preset(0);
+    expectSpecError([&] { applyScaling(b0, manual(1, 0, 1)); },
+                    "depth coefficient = 0.000 must be positive");
+    expectSpecError([&] { applyScaling(b0, manual(std::nan(""), 1, 1)); },
+                    "width coefficient is NaN");
+    expectSpecError([&] { applyScaling(b0, manual(-1, 1, 1)); }, "must be positive");
+    expectSpecError([&] { applyScaling(b0, manual(1, 1, INFINITY)); },
+                    "resolution coefficient is infinite");
+    expectSpecError([&] { applyScaling(b0, compound(-0.5)); },
+                    "phi = -0.500 must be a finite number >= 0");
+    Scaling c = compound(1);
     c.gamma = 0;
-    expectSpecError([&] { efficientNetSpec(c); }, "gamma");
+    expectSpecError([&] { applyScaling(b0, c); }, "gamma");
     expectSpecError([&] { preset(0, 1, 10, 16); }, "too small");
-    expectSpecError([&] { preset(8); }, "B8 does not exist");
-    expectSpecError([&] { resNetCifar(21); }, "not 6n+2");
-    expectSpecError([&] { resNetCustom({2, 0, 2}, BlockType::Basic); }, "stage 2 has 0 blocks");
-    expectSpecError([&] { resNetPreset(19); }, "not a preset");
-    expectSpecError([&] { resNetPreset(18, 0); }, "input channels");
+    expectSpecError([&] { preset(8); }, "unknown model 'efficientnet-b8'");
+    expectSpecError([&] { named("resnet-cifar-21"); }, "not 6n+2");
+    const ModelSpec r18 = named("resnet-18");
+    expectSpecError([&] { withParams(r18, {{"blocks", std::vector<int>{2, 0, 2}}}); },
+                    "Blocks per stage (blocks): value 2 = 0 is out of range (allowed: 1..8");
+    expectSpecError([&] { withParams(r18, {{"groups", 32.0}}); }, "need bottleneck blocks");
+    expectSpecError([&] { withParams(r18, {{"groups", 0.5}}); }, "must be a whole number");
+    expectSpecError([&] { withParams(r18, {{"block", std::string("triple")}}); },
+                    "'triple' is not one of basic|bottleneck");
+    expectSpecError([&] { withParams(b0, {{"dropout", std::nan("")}}); }, "Dropout (dropout) is NaN");
+    expectSpecError([&] { withParams(b0, {{"groups", 2.0}}); },
+                    "'groups' is not a parameter of efficientnet");
+    expectSpecError(
+        [&] {
+            withParams(named("resnext50_32x4d"), {{"width_per_group", 1.0}});
+            applyScaling(withParams(named("resnext50_32x4d"), {{"width_per_group", 1.0}}),
+                         manual(0.1, 1, 1));
+        },
+        "rounds to 0 channels");
+    expectSpecError([&] { named("resnet-19"); }, "unknown model");
+    expectSpecError([&] { named("resnet-18", 0); }, "input channels");
     expectSpecError([&] { modelSpecFromName("vgg-16"); }, "unknown model");
+    ModelSpec unknown = b0;
+    unknown.family = "vgg";
+    expectSpecError([&] { validateSpec(unknown); }, "family 'vgg' is not registered");
     // The check runs before buildModel allocates anything.
     ModelSpec bad = preset(0);
     bad.resolution = 8;
@@ -194,34 +227,34 @@ TEST(Specs, CifarResNetsHaveThePapersSize) {
     // He et al. 2016, table 6 (option A shortcuts, 10 classes): 0.27M, 0.85M, 1.7M.
     const std::pair<int, double> expected[] = {{20, 0.27e6}, {56, 0.85e6}, {110, 1.7e6}};
     for (const auto& [layers, params] : expected) {
-        const ModelAnalysis a = analyzeModel(resNetCifar(layers));
+        const ModelAnalysis a = analyzeModel(named("resnet-cifar-" + std::to_string(layers)));
         EXPECT_NEAR(double(a.params), params, 0.02 * params) << "ResNet-" << layers;
     }
 }
 
 TEST(Specs, ResNetStemFollowsResolution) {
-    EXPECT_EQ(effectiveStem(resNetPreset(18, 3, 10, 224)), StemType::ImageNet);
-    EXPECT_EQ(effectiveStem(resNetPreset(18, 1, 10, 32)), StemType::Small);
-    ModelSpec forced = resNetPreset(18, 1, 10, 32);
-    forced.stem = StemType::ImageNet;
-    EXPECT_EQ(effectiveStem(forced), StemType::ImageNet);
+    // The stem's kernel tells: 7x7/2 + max-pool (ImageNet) or 3x3/1 (small inputs).
+    auto stemKernel = [](const ModelSpec& s) { return planModel(s).layers.front().kernel; };
+    EXPECT_EQ(stemKernel(named("resnet-18", 3, 10, 224)), 7);
+    EXPECT_EQ(stemKernel(named("resnet-18", 1, 10, 32)), 3);
+    EXPECT_EQ(stemKernel(withParams(named("resnet-18", 1, 10, 32),
+                                    {{"stem", std::string("imagenet")}})),
+              7);
 }
 
 // Every family: output shape, no NaN, every parameter receives a gradient.
 TEST(Models, EveryFamilyTrains) {
     std::vector<ModelSpec> specs;
     specs.push_back(preset(0, 1, 10, 32));
-    EfficientNetScaling m;
-    m.mode = EfficientNetScaling::Mode::Manual;
-    m.width = 0.25;
-    m.depth = 0.25;
-    m.baseResolution = 40;
-    specs.push_back(efficientNetSpec(m, 3, 5));
-    specs.push_back(resNetCifar(8, 1, 10, 28));
-    specs.push_back(resNetCustom({1, 1}, BlockType::Basic, 8, 1, 10, 28));
-    specs.push_back(resNetCustom({1, 1, 1}, BlockType::Bottleneck, 8, 3, 4, 128));  // ImageNet stem
-    ModelSpec r18 = resNetPreset(18, 1, 10, 32);
-    specs.push_back(r18);
+    specs.push_back(applyScaling(named("efficientnet", 3, 5, 40), manual(0.25, 0.25, 1)));
+    specs.push_back(named("resnet-cifar-8", 1, 10, 28));
+    specs.push_back(withParams(named("resnet", 1, 10, 28),
+                               {{"blocks", std::vector<int>{1, 1}}, {"base_width", 8.0}}));
+    specs.push_back(withParams(named("resnet", 3, 4, 128),  // ImageNet stem
+                               {{"blocks", std::vector<int>{1, 1, 1}},
+                                {"block", std::string("bottleneck")},
+                                {"base_width", 8.0}}));
+    specs.push_back(named("resnet-18", 1, 10, 32));
     for (const ModelSpec& spec : specs) {
         SCOPED_TRACE(describeSpec(spec));
         torch::manual_seed(3);
@@ -245,7 +278,8 @@ TEST(Models, EveryFamilyTrains) {
 
 TEST(Models, FeatureMapsHaveThePredictedShapes) {
     for (const ModelSpec& spec :
-         {preset(0, 1, 10, 64), resNetPreset(18, 3, 10, 128), resNetCifar(20, 1, 10, 28)}) {
+         {preset(0, 1, 10, 64), named("resnet-18", 3, 10, 128), named("resnet-cifar-20", 1, 10, 28),
+          named("mobilenet-v2", 1, 10, 64)}) {
         SCOPED_TRACE(spec.name);
         ScaleModel model = buildModel(spec);
         model->eval();
@@ -270,7 +304,7 @@ TEST(Models, FeatureMapsHaveThePredictedShapes) {
 
 TEST(Models, StateDictRoundTripsThroughAPickle) {
     test::TempDir dir;
-    const ModelSpec spec = resNetCifar(8, 1, 10, 28);
+    const ModelSpec spec = named("resnet-cifar-8", 1, 10, 28);
     torch::manual_seed(1);
     ScaleModel a = buildModel(spec);
     torch::manual_seed(2);
@@ -282,7 +316,7 @@ TEST(Models, StateDictRoundTripsThroughAPickle) {
     const auto x = torch::randn({2, 1, 28, 28});
     EXPECT_TRUE(torch::equal(a->forward(x), b->forward(x)));
     // A file for another model is refused with the keys named.
-    ScaleModel other = buildModel(resNetCifar(14, 1, 10, 28));
+    ScaleModel other = buildModel(named("resnet-cifar-14", 1, 10, 28));
     try {
         loadStateDictPickle(*other, dir.file("w.pt"));
         FAIL() << "expected a DataError";

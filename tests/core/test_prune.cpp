@@ -22,18 +22,14 @@ using namespace scalelab;
 namespace {
 
 ModelSpec b0Small() {
-    EfficientNetScaling s;
-    s.mode = EfficientNetScaling::Mode::Preset;
-    s.preset = 0;
-    s.baseResolution = 32;
-    return efficientNetSpec(s, 1, 10);
+    return modelSpecFromName("efficientnet-b0", 1, 10, 32);
 }
 
 }  // namespace
 
 TEST(Prune, GlobalMagnitudeZeroesHalfAndMasksHoldThroughFineTuning) {
     torch::manual_seed(0);
-    ScaleModel model = buildModel(resNetCifar(8, 1, 10, 28));
+    ScaleModel model = buildModel(modelSpecFromName("resnet-cifar-8", 1, 10, 28));
     const PruneScope scope;
     const MaskSet masks = magnitudePrune(*model, 0.5, /*global=*/true, scope);
     const SparsityReport before = measureSparsity(*model, scope);
@@ -66,7 +62,7 @@ TEST(Prune, GlobalMagnitudeZeroesHalfAndMasksHoldThroughFineTuning) {
 
 TEST(Prune, LayerWiseMagnitudePrunesEveryLayerEqually) {
     torch::manual_seed(1);
-    ScaleModel model = buildModel(resNetCifar(8, 1, 10, 28));
+    ScaleModel model = buildModel(modelSpecFromName("resnet-cifar-8", 1, 10, 28));
     PruneScope scope;
     scope.includeClassifier = true;
     magnitudePrune(*model, 0.3, /*global=*/false, scope);
@@ -77,7 +73,7 @@ TEST(Prune, LayerWiseMagnitudePrunesEveryLayerEqually) {
 
 TEST(Prune, StructuredHalfOfResNet20AndB0RunsCostsLessAndReloads) {
     test::TempDir dir;
-    for (const ModelSpec& spec : {resNetCifar(20, 1, 10, 32), b0Small()}) {
+    for (const ModelSpec& spec : {modelSpecFromName("resnet-cifar-20", 1, 10, 32), b0Small()}) {
         SCOPED_TRACE(spec.name);
         torch::manual_seed(2);
         ScaleModel model = buildModel(spec);
@@ -118,7 +114,7 @@ TEST(Prune, SweepAndFeaturesOnATrainedRun) {
         GTEST_SKIP() << "Fashion-MNIST not installed";
     test::TempDir dir;
     TrainConfig c;
-    c.model = resNetCifar(8, 1, 10, 28);
+    c.model = modelSpecFromName("resnet-cifar-8", 1, 10, 28);
     c.epochs = 1;
     c.batchSize = 64;
     c.lr = 0.05;

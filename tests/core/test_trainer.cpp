@@ -24,7 +24,7 @@ bool haveFashion() {
 // A small, fast config: ResNet-8 (CIFAR-style) at 28 px on a Fashion-MNIST subset.
 TrainConfig smallConfig(int64_t subset, int64_t epochs) {
     TrainConfig c;
-    c.model = resNetCifar(8, 1, 10, 28);
+    c.model = modelSpecFromName("resnet-cifar-8", 1, 10, 28);
     c.dataset = "fashion-mnist";
     c.epochs = epochs;
     c.batchSize = 64;
@@ -144,16 +144,11 @@ TEST(Trainer, ResumeEqualsAnUninterruptedRun) {
         GTEST_SKIP() << "Fashion-MNIST not installed";
     test::TempDir dir;
     TrainConfig c = smallConfig(640, 3);
-    c.model = efficientNetSpec(
-        [] {
-            EfficientNetScaling s;
-            s.mode = EfficientNetScaling::Mode::Manual;
-            s.width = 0.25;
-            s.depth = 0.25;
-            s.baseResolution = 32;
-            return s;
-        }(),
-        1, 10);  // dropout, stochastic depth and the custom depthwise kernel all take part
+    Scaling small;
+    small.mode = Scaling::Mode::Manual;
+    small.width = 0.25;
+    small.depth = 0.25;
+    c.model = applyScaling(modelSpecFromName("efficientnet", 1, 10, 32), small);  // dropout, stochastic depth and the custom depthwise kernel all take part
     c.augment.cropPadding = 2;
     c.augment.horizontalFlip = true;
     c.warmupEpochs = 0.5;
@@ -183,7 +178,7 @@ TEST(Trainer, BadSettingsAreRefusedBeforeTraining) {
     c.device = "cuda:7";
     EXPECT_THROW(trainRun(c, dir.file("b")), SpecError);
     c = smallConfig(100, 1);
-    c.model = resNetCifar(8, 3, 10, 28);  // Fashion-MNIST has 1 channel
+    c.model = modelSpecFromName("resnet-cifar-8", 3, 10, 28);  // Fashion-MNIST has 1 channel
     if (haveFashion()) {
         try {
             trainRun(c, dir.file("c"));

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Architecture parity with torchvision (Debian's /usr/bin/python3):
-1. for every preset B0-B7 and ResNet-18..152 (3 channels, 1000 classes, native resolution):
+1. for every preset B0-B7, ResNet-18..152, ResNeXt-50/101, Wide ResNet-50/101 and MobileNetV2
+   at widths 0.35..1.4 (3 channels, 1000 classes, native resolution):
    `scalelab-cli info --json` params == torchvision's, MACs == conv + linear MACs counted by
    hooks on torchvision's model (meta device, no real compute);
-2. for B0, B3, ResNet-18, ResNet-50: our seeded state dict loads into torchvision's model with no
-   missing or unexpected keys, and eval-mode logits agree within 1e-4.
+2. for B0, B3, ResNet-18, ResNet-50, ResNeXt-50 32x4d, Wide ResNet-50-2 and MobileNetV2 at
+   widths 0.5, 1.0 and 1.4: our seeded state dict loads into torchvision's model with no missing
+   or unexpected keys, and eval-mode logits agree within 1e-4.
 Exit 77 (CTest: skipped) with a message when torch/torchvision are absent."""
 import json
 import subprocess
@@ -42,14 +44,26 @@ def count_macs(model, resolution):
     return macs[0]
 
 
+def tv_model(name):
+    """torchvision's builder for a name; 'mobilenet_v2@0.5' passes width_mult."""
+    if "@" in name:
+        name, w = name.split("@")
+        return getattr(torchvision.models, name)(width_mult=float(w))
+    return getattr(torchvision.models, name)()
+
+
 presets = [(f"efficientnet-b{b}", f"efficientnet_b{b}", r)
            for b, r in enumerate([224, 240, 260, 300, 380, 456, 528, 600])]
 presets += [(f"resnet-{d}", f"resnet{d}", 224) for d in (18, 34, 50, 101, 152)]
+presets += [(n, n, 224) for n in ("resnext50_32x4d", "resnext101_32x8d", "wide_resnet50_2",
+                                  "wide_resnet101_2")]
+presets += [("mobilenet-v2", "mobilenet_v2", 224)]
+presets += [(f"mobilenet-v2-{w}", f"mobilenet_v2@{w}", 224) for w in ("0.35", "0.5", "0.75", "1.4")]
 print(f"{'model':18s} {'params (ours)':>14s} {'torchvision':>14s} {'MACs (ours)':>16s} {'hooks':>16s}")
 for ours, tv, res in presets:
     info = json.loads(subprocess.run([cli, "info", "--model", ours, "--json"], check=True,
                                      capture_output=True, text=True).stdout)
-    model = getattr(torchvision.models, tv)()
+    model = tv_model(tv)
     params = sum(p.numel() for p in model.parameters())
     macs = count_macs(model, res)
     print(f"{ours:18s} {info['params']:14,d} {params:14,d} {info['macs']:16,d} {macs:16,d}")
@@ -62,7 +76,10 @@ for ours, tv, res in presets:
 
 print()
 for ours, tv in (("efficientnet-b0", "efficientnet_b0"), ("efficientnet-b3", "efficientnet_b3"),
-                 ("resnet-18", "resnet18"), ("resnet-50", "resnet50")):
+                 ("resnet-18", "resnet18"), ("resnet-50", "resnet50"),
+                 ("resnext50_32x4d", "resnext50_32x4d"), ("wide_resnet50_2", "wide_resnet50_2"),
+                 ("mobilenet-v2", "mobilenet_v2"), ("mobilenet-v2-0.5", "mobilenet_v2@0.5"),
+                 ("mobilenet-v2-1.4", "mobilenet_v2@1.4")):
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run([cli, "parity-case", "--model", ours, "--out", tmp, "--seed", "7",
                         "--batch", "2"], check=True, capture_output=True)
@@ -71,7 +88,7 @@ for ours, tv in (("efficientnet-b0", "efficientnet_b0"), ("efficientnet-b3", "ef
         if not isinstance(state, dict):
             failures.append(f"{ours}: weights.pt is a {type(state)}, not a dict")
             continue
-        model = getattr(torchvision.models, tv)()
+        model = tv_model(tv)
         result = model.load_state_dict(state, strict=False)
         if result.missing_keys or result.unexpected_keys:
             failures.append(f"{ours}: missing {result.missing_keys[:5]}, unexpected {result.unexpected_keys[:5]}")
