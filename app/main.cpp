@@ -86,8 +86,9 @@ void runTour(MainWindow& window, const QString& dir, const QString& sessionDir) 
     t->setTestSubset(2000);
 
     ModelDesigner* d = window.designer();
-    d->setFamily(Family::EfficientNet);
-    d->setEffMode(ModelDesigner::EffMode::Compound);
+    d->setFamily("efficientnet");
+    d->setPreset("efficientnet-b0");
+    d->setScalingMode(Scaling::Mode::Compound);
     d->setPhi(1.0);
     window.leftTabs()->setCurrentIndex(0);
     window.tabs()->setCurrentIndex(1);
@@ -95,10 +96,10 @@ void runTour(MainWindow& window, const QString& dir, const QString& sessionDir) 
     QTimer::singleShot(400, &window, [&window, dir, d] {
         saveShot(window, dir + "/designer.png");
         // Depth scaling of a CIFAR-style ResNet: 8, 14 and 20 layers.
-        d->setFamily(Family::ResNet);
-        d->setResMode(ModelDesigner::ResMode::Cifar);
-        for (int n : {1, 2, 3}) {
-            d->setCifarN(n);
+        d->setFamily("resnet");
+        d->setScalingMode(Scaling::Mode::None);
+        for (const char* preset : {"resnet-cifar-8", "resnet-cifar-14", "resnet-cifar-20"}) {
+            d->setPreset(preset);
             window.addVariant();
         }
         window.leftTabs()->setCurrentIndex(2);

@@ -346,14 +346,9 @@ void MainWindow::onDesignChanged() {
     costChart_->setCurrent(designer_->isValid()
                                ? std::optional<ModelAnalysis>(designer_->currentAnalysis())
                                : std::nullopt);
-    const ModelSpec spec = designer_->currentSpec();
-    const bool compound =
-        spec.family == Family::EfficientNet && spec.name.rfind("efficientnet phi=", 0) == 0;
-    double phi = -1;
-    if (compound) {
-        phi = designer_->phiSlider()->value() / 100.0;
-    }
-    scalingChart_->setBase(designer_->compoundBase(), spec.inChannels, spec.numClasses, phi);
+    const Scaling scaling = designer_->scaling();
+    const double phi = scaling.mode == Scaling::Mode::Compound ? scaling.phi : -1;
+    scalingChart_->setBase(designer_->unscaledSpec(), scaling, phi);
 }
 
 int MainWindow::addVariant() {

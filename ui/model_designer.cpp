@@ -3,6 +3,7 @@
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFormLayout>
+#include <QGroupBox>
 #include <QLabel>
 #include <QLineEdit>
 #include <QLocale>
@@ -14,12 +15,14 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/models/family.h"
 
 namespace scalelab::ui {
 
 namespace {
 
 constexpr double kSliderScale = 100.0;  // slider units per coefficient unit
+const char* const kProblemStyle = "border: 2px solid #b00020;";
 
 QSlider* coefSlider(int min, int max, int value) {
     auto* s = new QSlider(Qt::Horizontal);
@@ -43,18 +46,33 @@ QString number(int64_t v) {
     return QLocale().toString(qlonglong(v));
 }
 
+QString qs(const std::string& s) {
+    return QString::fromStdString(s);
+}
+
 const QString kPhiTip = QObject::tr(
     "φ, the compound coefficient: how many times to scale up. Depth grows as α^φ, width as "
-    "β^φ, resolution as γ^φ, so MACs grow about (α·β²·γ²)^φ.");
+    "β^φ, resolution as γ^φ, so MACs grow about (α·β²·γ²)^φ. Applies to every family "
+    "(the EfficientNet paper's Table 3 scales MobileNet and ResNet the same way).");
 const QString kAlphaTip =
     QObject::tr("α: depth base. d = α^φ multiplies every stage's repeats (rounded up).");
 const QString kBetaTip = QObject::tr(
     "β: width base. w = β^φ multiplies channels (rounded to multiples of 8). MACs grow with w².");
 const QString kGammaTip =
     QObject::tr("γ: resolution base. r = γ^φ multiplies the input side. MACs grow with r².");
-const QString kCifarTip = QObject::tr(
-    "CIFAR-style ResNet (He et al. 2016): 3 stages of n basic blocks, 2 convs each, plus the stem "
-    "conv and the classifier: 6n + 2 layers. Widths 16/32/64, parameter-free shortcuts.");
+
+// The editor's text for a value, and the value of an editor.
+void setFieldValue(QWidget* w, const ParamValue& v) {
+    if (auto* spin = qobject_cast<QSpinBox*>(w)) {
+        spin->setValue(int(std::get<double>(v)));
+    } else if (auto* dspin = qobject_cast<QDoubleSpinBox*>(w)) {
+        dspin->setValue(std::get<double>(v));
+    } else if (auto* combo = qobject_cast<QComboBox*>(w)) {
+        combo->setCurrentIndex(std::max(0, combo->findText(qs(std::get<std::string>(v)))));
+    } else if (auto* edit = qobject_cast<QLineEdit*>(w)) {
+        edit->setText(qs(paramText(v)));
+    }
+}
 
 }  // namespace
 
@@ -63,17 +81,24 @@ ModelDesigner::ModelDesigner(QWidget* parent) : QWidget(parent) {
     auto* layout = new QVBoxLayout(this);
     auto* top = new QFormLayout;
     family_ = new QComboBox;
-    family_->addItems({tr("EfficientNet"), tr("ResNet")});
-    family_->setToolTip(
-        tr("EfficientNet: compound scaling of width, depth and resolution. "
-           "ResNet: depth through residual blocks."));
+    QString tip;
+    for (const ModelFamily* f : families()) {
+        family_->addItem(qs(f->label), qs(f->id));
+        tip += QString("<b>%1</b>: %2<br>")
+                   .arg(qs(f->label).toHtmlEscaped(), qs(f->summary).toHtmlEscaped());
+    }
+    family_->setToolTip(tip);
     top->addRow(tr("Family"), family_);
     layout->addLayout(top);
 
     familyPages_ = new QStackedWidget;
-    familyPages_->addWidget(buildEfficientNetPage());
-    familyPages_->addWidget(buildResNetPage());
+    pages_.resize(families().size());
+    for (size_t i = 0; i < families().size(); ++i) {
+        pages_[i].family = families()[i];
+        familyPages_->addWidget(buildFamilyPage(pages_[i]));
+    }
     layout->addWidget(familyPages_);
+    layout->addWidget(buildScalingBox());
 
     readout_ = new QLabel;
     readout_->setTextFormat(Qt::RichText);
@@ -96,21 +121,111 @@ ModelDesigner::ModelDesigner(QWidget* parent) : QWidget(parent) {
     rebuild();
 }
 
-QWidget* ModelDesigner::buildEfficientNetPage() {
-    auto* page = new QWidget;
-    auto* v = new QVBoxLayout(page);
-    v->setContentsMargins(0, 0, 0, 0);
+QWidget* ModelDesigner::buildFamilyPage(FamilyPage& page) {
+    const ModelFamily& f = *page.family;
+    auto* w = new QWidget;
+    auto* form = new QFormLayout(w);
+    form->setContentsMargins(0, 0, 0, 0);
+    page.preset = new QComboBox;
+    for (const PresetDecl& p : f.presets) {
+        page.preset->addItem(QString("%1  (%2)").arg(qs(p.name), qs(p.note)), qs(p.name));
+    }
+    page.preset->setToolTip(tr("A published configuration; the fields below start from it"));
+    form->addRow(tr("Preset"), page.preset);
+    for (const ParamDecl& d : f.params) {
+        const QString tipText = QString("%1 (%2)").arg(qs(d.meaning), qs(paramRange(d)));
+        QWidget* editor = nullptr;
+        switch (d.kind) {
+            case ParamKind::Int: {
+                auto* s = new QSpinBox;
+                s->setRange(int(d.min), int(d.max));
+                connect(s, QOverload<int>::of(&QSpinBox::valueChanged), this,
+                        &ModelDesigner::rebuild);
+                editor = s;
+                break;
+            }
+            case ParamKind::Real: {
+                auto* s = new QDoubleSpinBox;
+                s->setDecimals(d.min > 0 && d.min < 1e-3 ? 6 : 3);
+                s->setRange(d.min, d.max);
+                s->setSingleStep(d.max - d.min > 1 ? 0.1 : 0.01);
+                connect(s, QOverload<double>::of(&QDoubleSpinBox::valueChanged), this,
+                        &ModelDesigner::rebuild);
+                editor = s;
+                break;
+            }
+            case ParamKind::Choice: {
+                auto* c = new QComboBox;
+                for (const std::string& choice : d.choices) {
+                    c->addItem(qs(choice));
+                }
+                connect(c, QOverload<int>::of(&QComboBox::currentIndexChanged), this,
+                        &ModelDesigner::rebuild);
+                editor = c;
+                break;
+            }
+            case ParamKind::IntList: {
+                auto* e = new QLineEdit;
+                connect(e, &QLineEdit::textChanged, this, &ModelDesigner::rebuild);
+                editor = e;
+                break;
+            }
+        }
+        editor->setToolTip(tipText);
+        editor->setProperty("tip", tipText);
+        page.fields[d.key] = editor;
+        form->addRow(qs(d.label), editor);
+    }
+    loadPresetIntoFields(page);
+    FamilyPage* pp = &page;
+    connect(page.preset, QOverload<int>::of(&QComboBox::currentIndexChanged), this, [this, pp] {
+        const bool was = building_;
+        building_ = true;
+        loadPresetIntoFields(*pp);
+        building_ = was;
+        rebuild();
+    });
+    return w;
+}
+
+QWidget* ModelDesigner::buildScalingBox() {
+    auto* box = new QGroupBox(tr("Scaling (any family)"));
+    auto* v = new QVBoxLayout(box);
     auto* form = new QFormLayout;
-    effMode_ = new QComboBox;
-    effMode_->addItems({tr("Compound (φ, α, β, γ)"), tr("Manual (w, d, r)"), tr("Preset (B0–B7)")});
-    form->addRow(tr("Scaling"), effMode_);
+    scaleMode_ = new QComboBox;
+    scaleMode_->addItems(
+        {tr("None (the preset as is)"), tr("Manual (w, d, r)"), tr("Compound (φ, α, β, γ)")});
+    scaleMode_->setToolTip(
+        tr("Width multiplies every stage's channels (rounded to multiples of 8), depth every "
+           "stage's repeats (rounded up), resolution the input side."));
+    form->addRow(tr("Mode"), scaleMode_);
     v->addLayout(form);
 
-    effPages_ = new QStackedWidget;
-    // Compound
+    scalePages_ = new QStackedWidget;
+    scalePages_->addWidget(new QWidget);  // None
     {
         auto* w = new QWidget;
         auto* f = new QFormLayout(w);
+        f->setContentsMargins(0, 0, 0, 0);
+        auto add = [&](const QString& name, QSlider*& s, QLabel*& l, int min, int max,
+                       const QString& tip) {
+            s = coefSlider(min, max, 100);
+            s->setToolTip(tip);
+            l = new QLabel;
+            auto* row = new QHBoxLayout;
+            row->addWidget(s, 1);
+            row->addWidget(l);
+            f->addRow(name, row);
+        };
+        add(tr("Width w"), widthSlider_, widthLabel_, 10, 400, kBetaTip);
+        add(tr("Depth d"), depthSlider_, depthLabel_, 10, 500, kAlphaTip);
+        add(tr("Resolution r"), resSlider_, resLabel_, 25, 400, kGammaTip);
+        scalePages_->addWidget(w);
+    }
+    {
+        auto* w = new QWidget;
+        auto* f = new QFormLayout(w);
+        f->setContentsMargins(0, 0, 0, 0);
         phiSlider_ = coefSlider(0, 400, 0);
         phiSlider_->setToolTip(kPhiTip);
         phiLabel_ = new QLabel;
@@ -126,60 +241,24 @@ QWidget* ModelDesigner::buildEfficientNetPage() {
         f->addRow(tr("γ (resolution)"), gamma_);
         abgLabel_ = new QLabel;
         abgLabel_->setToolTip(
-            tr("The paper constrains α·β²·γ² ≈ 2, so each +1 of φ about doubles "
-               "the MACs."));
+            tr("The paper constrains α·β²·γ² ≈ 2, so each +1 of φ about doubles the MACs."));
         f->addRow(QString(), abgLabel_);
-        effPages_->addWidget(w);
+        scalePages_->addWidget(w);
     }
-    // Manual
-    {
-        auto* w = new QWidget;
-        auto* f = new QFormLayout(w);
-        auto add = [&](const QString& name, QSlider*& s, QLabel*& l, int min, int max,
-                       const QString& tip) {
-            s = coefSlider(min, max, 100);
-            s->setToolTip(tip);
-            l = new QLabel;
-            auto* row = new QHBoxLayout;
-            row->addWidget(s, 1);
-            row->addWidget(l);
-            f->addRow(name, row);
-        };
-        add(tr("Width w"), widthSlider_, widthLabel_, 10, 400, kBetaTip);
-        add(tr("Depth d"), depthSlider_, depthLabel_, 10, 500, kAlphaTip);
-        add(tr("Resolution r"), resSlider_, resLabel_, 25, 400, kGammaTip);
-        effPages_->addWidget(w);
-    }
-    // Preset
-    {
-        auto* w = new QWidget;
-        auto* f = new QFormLayout(w);
-        preset_ = new QComboBox;
-        for (const EfficientNetPreset& p : efficientNetPresets()) {
-            preset_->addItem(QString("B%1  (w %2, d %3, %4 px at base 224, dropout %5)")
-                                 .arg(QString(p.name).mid(1))
-                                 .arg(p.width, 0, 'f', 1)
-                                 .arg(p.depth, 0, 'f', 1)
-                                 .arg(p.resolution)
-                                 .arg(p.dropout, 0, 'f', 1));
-        }
-        f->addRow(tr("Preset"), preset_);
-        effPages_->addWidget(w);
-    }
-    v->addWidget(effPages_);
+    v->addWidget(scalePages_);
     auto* baseForm = new QFormLayout;
-    effBase_ = new QSpinBox;
-    effBase_->setRange(8, 1024);
-    effBase_->setValue(32);
-    effBase_->setSuffix(" px");
-    effBase_->setToolTip(
-        tr("What the resolution coefficient multiplies: 224 for ImageNet-style "
-           "inputs, 32 for 28-px images like Fashion-MNIST."));
-    baseForm->addRow(tr("Base resolution"), effBase_);
+    baseRes_ = new QSpinBox;
+    baseRes_->setRange(8, 1024);
+    baseRes_->setValue(32);
+    baseRes_->setSuffix(" px");
+    baseRes_->setToolTip(
+        tr("The input side at r = 1: 224 for ImageNet-style inputs, 32 for 28-px images like "
+           "Fashion-MNIST. A preset's own resolution (B3: 300 at 224) scales with it."));
+    baseForm->addRow(tr("Base resolution"), baseRes_);
     v->addLayout(baseForm);
 
-    connect(effMode_, QOverload<int>::of(&QComboBox::currentIndexChanged), this, [this](int i) {
-        effPages_->setCurrentIndex(i);
+    connect(scaleMode_, QOverload<int>::of(&QComboBox::currentIndexChanged), this, [this](int i) {
+        scalePages_->setCurrentIndex(i);
         rebuild();
     });
     for (QSlider* s : {phiSlider_, widthSlider_, depthSlider_, resSlider_}) {
@@ -189,106 +268,49 @@ QWidget* ModelDesigner::buildEfficientNetPage() {
         connect(s, QOverload<double>::of(&QDoubleSpinBox::valueChanged), this,
                 &ModelDesigner::rebuild);
     }
-    connect(preset_, QOverload<int>::of(&QComboBox::currentIndexChanged), this,
-            &ModelDesigner::rebuild);
-    connect(effBase_, QOverload<int>::of(&QSpinBox::valueChanged), this, &ModelDesigner::rebuild);
-    return page;
+    connect(baseRes_, QOverload<int>::of(&QSpinBox::valueChanged), this, &ModelDesigner::rebuild);
+    scaleMode_->setCurrentIndex(int(Scaling::Mode::Compound));
+    scalePages_->setCurrentIndex(int(Scaling::Mode::Compound));
+    return box;
 }
 
-QWidget* ModelDesigner::buildResNetPage() {
-    auto* page = new QWidget;
-    auto* v = new QVBoxLayout(page);
-    v->setContentsMargins(0, 0, 0, 0);
-    auto* form = new QFormLayout;
-    resMode_ = new QComboBox;
-    resMode_->addItems(
-        {tr("Preset depth (18–152)"), tr("CIFAR-style (6n+2)"), tr("Custom blocks")});
-    form->addRow(tr("Depth"), resMode_);
-    v->addLayout(form);
-    resPages_ = new QStackedWidget;
-    {
-        auto* w = new QWidget;
-        auto* f = new QFormLayout(w);
-        resPreset_ = new QComboBox;
-        for (int d : {18, 34, 50, 101, 152}) {
-            resPreset_->addItem(QString("ResNet-%1").arg(d), d);
-        }
-        resPreset_->setToolTip(
-            tr("torchvision's layouts: basic blocks for 18/34, bottlenecks "
-               "(1×1–3×3–1×1, ×4 width) for 50 and deeper"));
-        f->addRow(tr("Preset"), resPreset_);
-        resPages_->addWidget(w);
+void ModelDesigner::loadPresetIntoFields(FamilyPage& page) {
+    const PresetDecl& p = page.family->presets.at(size_t(std::max(0, page.preset->currentIndex())));
+    for (const ParamDecl& d : page.family->params) {
+        auto it = p.values.find(d.key);
+        setFieldValue(page.fields.at(d.key), it != p.values.end() ? it->second : d.def);
     }
-    {
-        auto* w = new QWidget;
-        auto* f = new QFormLayout(w);
-        cifarN_ = coefSlider(1, 18, 3);
-        cifarN_->setPageStep(1);
-        cifarN_->setToolTip(kCifarTip);
-        cifarLabel_ = new QLabel;
-        cifarLabel_->setToolTip(kCifarTip);
-        auto* row = new QHBoxLayout;
-        row->addWidget(cifarN_, 1);
-        row->addWidget(cifarLabel_);
-        f->addRow(tr("n"), row);
-        resPages_->addWidget(w);
-    }
-    {
-        auto* w = new QWidget;
-        auto* f = new QFormLayout(w);
-        blocks_ = new QLineEdit("2,2,2,2");
-        blocks_->setToolTip(
-            tr("Residual blocks per stage, comma-separated; widths double per "
-               "stage"));
-        blockType_ = new QComboBox;
-        blockType_->addItems({tr("Basic (two 3×3)"), tr("Bottleneck (1×1–3×3–1×1, ×4)")});
-        baseWidth_ = new QSpinBox;
-        baseWidth_->setRange(4, 512);
-        baseWidth_->setValue(64);
-        f->addRow(tr("Blocks per stage"), blocks_);
-        f->addRow(tr("Block"), blockType_);
-        f->addRow(tr("Base width"), baseWidth_);
-        resPages_->addWidget(w);
-    }
-    v->addWidget(resPages_);
-    auto* f2 = new QFormLayout;
-    resInput_ = new QSpinBox;
-    resInput_->setRange(8, 1024);
-    resInput_->setValue(32);
-    resInput_->setSuffix(" px");
-    resInput_->setToolTip(tr("Input side the images are resized to"));
-    stem_ = new QComboBox;
-    stem_->addItems({tr("Auto (by resolution)"), tr("ImageNet (7×7/2 + max-pool)"),
-                     tr("Small input (3×3/1, no pool)")});
-    stem_->setToolTip(tr("Auto: ImageNet stem from 128 px up, small-input stem below"));
-    f2->addRow(tr("Input size"), resInput_);
-    f2->addRow(tr("Stem"), stem_);
-    v->addLayout(f2);
+}
 
-    connect(resMode_, QOverload<int>::of(&QComboBox::currentIndexChanged), this, [this](int i) {
-        resPages_->setCurrentIndex(i);
-        rebuild();
-    });
-    connect(resPreset_, QOverload<int>::of(&QComboBox::currentIndexChanged), this,
-            &ModelDesigner::rebuild);
-    connect(cifarN_, &QSlider::valueChanged, this, &ModelDesigner::rebuild);
-    connect(blocks_, &QLineEdit::textChanged, this, &ModelDesigner::rebuild);
-    connect(blockType_, QOverload<int>::of(&QComboBox::currentIndexChanged), this,
-            &ModelDesigner::rebuild);
-    connect(baseWidth_, QOverload<int>::of(&QSpinBox::valueChanged), this, &ModelDesigner::rebuild);
-    connect(resInput_, QOverload<int>::of(&QSpinBox::valueChanged), this, &ModelDesigner::rebuild);
-    connect(stem_, QOverload<int>::of(&QComboBox::currentIndexChanged), this,
-            &ModelDesigner::rebuild);
-    return page;
+ParamMap ModelDesigner::fieldValues(const FamilyPage& page) const {
+    ParamMap values;
+    for (const ParamDecl& d : page.family->params) {
+        QWidget* w = page.fields.at(d.key);
+        if (auto* spin = qobject_cast<QSpinBox*>(w)) {
+            values[d.key] = double(spin->value());
+        } else if (auto* dspin = qobject_cast<QDoubleSpinBox*>(w)) {
+            values[d.key] = dspin->value();
+        } else if (auto* combo = qobject_cast<QComboBox*>(w)) {
+            values[d.key] = combo->currentText().toStdString();
+        } else if (auto* edit = qobject_cast<QLineEdit*>(w)) {
+            values[d.key] = parseParam(d, edit->text().trimmed().toStdString());
+        }
+    }
+    return values;
+}
+
+ModelDesigner::FamilyPage& ModelDesigner::currentPage() {
+    return pages_.at(size_t(std::max(0, family_->currentIndex())));
+}
+const ModelDesigner::FamilyPage& ModelDesigner::currentPage() const {
+    return pages_.at(size_t(std::max(0, family_->currentIndex())));
 }
 
 void ModelDesigner::setDataShape(int channels, int classes, int side) {
     inChannels_ = channels;
     numClasses_ = classes;
     building_ = true;
-    const int base = side <= 64 ? 32 : 224;
-    effBase_->setValue(base);
-    resInput_->setValue(base);
+    baseRes_->setValue(side <= 64 ? 32 : 224);
     building_ = false;
     rebuild();
 }
@@ -298,59 +320,66 @@ void ModelDesigner::setBatchSize(int batch) {
     updateLabels();
 }
 
-void ModelDesigner::setFamily(Family f) {
-    family_->setCurrentIndex(f == Family::EfficientNet ? 0 : 1);
+void ModelDesigner::setFamily(const std::string& id) {
+    family_->setCurrentIndex(family_->findData(qs(id)));
 }
-void ModelDesigner::setEffMode(EffMode m) {
-    effMode_->setCurrentIndex(int(m));
+void ModelDesigner::setPreset(const std::string& name) {
+    FamilyPage& page = currentPage();
+    page.preset->setCurrentIndex(page.preset->findData(qs(name)));
 }
-void ModelDesigner::setResMode(ResMode m) {
-    resMode_->setCurrentIndex(int(m));
+void ModelDesigner::setParam(const std::string& key, const QString& text) {
+    FamilyPage& page = currentPage();
+    auto it = page.fields.find(key);
+    if (it == page.fields.end()) {
+        return;
+    }
+    const ParamDecl* d = page.family->findParam(key);
+    if (auto* edit = qobject_cast<QLineEdit*>(it->second)) {
+        edit->setText(text);
+    } else {
+        setFieldValue(it->second, parseParam(*d, text.toStdString()));
+    }
+}
+void ModelDesigner::setScalingMode(Scaling::Mode mode) {
+    scaleMode_->setCurrentIndex(int(mode));
 }
 void ModelDesigner::setPhi(double phi) {
     phiSlider_->setValue(int(std::lround(phi * kSliderScale)));
 }
-void ModelDesigner::setPreset(int b) {
-    preset_->setCurrentIndex(b);
-}
-void ModelDesigner::setCifarN(int n) {
-    cifarN_->setValue(n);
+void ModelDesigner::setBaseResolution(int px) {
+    baseRes_->setValue(px);
 }
 
-EfficientNetScaling ModelDesigner::compoundBase() const {
-    EfficientNetScaling s;
-    s.mode = EfficientNetScaling::Mode::Compound;
+Scaling ModelDesigner::scaling() const {
+    Scaling s;
+    s.mode = Scaling::Mode(scaleMode_->currentIndex());
+    s.width = widthSlider_->value() / kSliderScale;
+    s.depth = depthSlider_->value() / kSliderScale;
+    s.resolution = resSlider_->value() / kSliderScale;
+    s.phi = phiSlider_->value() / kSliderScale;
     s.alpha = alpha_->value();
     s.beta = beta_->value();
     s.gamma = gamma_->value();
-    s.baseResolution = effBase_->value();
     return s;
 }
 
 QString ModelDesigner::scalingText() const {
-    if (spec_.family == Family::EfficientNet) {
-        switch (EffMode(effMode_->currentIndex())) {
-            case EffMode::Compound:
-                return QString("φ %1 (α %2, β %3, γ %4)")
-                    .arg(phiSlider_->value() / kSliderScale, 0, 'f', 2)
-                    .arg(alpha_->value(), 0, 'f', 2)
-                    .arg(beta_->value(), 0, 'f', 2)
-                    .arg(gamma_->value(), 0, 'f', 2);
-            case EffMode::Manual:
-            case EffMode::Preset:
-                return QString("w %1, d %2, r %3 (%4 px)")
-                    .arg(spec_.width, 0, 'f', 2)
-                    .arg(spec_.depth, 0, 'f', 2)
-                    .arg(spec_.resolutionCoef, 0, 'f', 2)
-                    .arg(spec_.resolution);
-        }
+    const Scaling s = scaling();
+    switch (s.mode) {
+        case Scaling::Mode::Compound:
+            return QString("φ %1 (α %2, β %3, γ %4)")
+                .arg(s.phi, 0, 'f', 2)
+                .arg(s.alpha, 0, 'f', 2)
+                .arg(s.beta, 0, 'f', 2)
+                .arg(s.gamma, 0, 'f', 2);
+        case Scaling::Mode::Manual:
+        case Scaling::Mode::None:
+            break;
     }
-    QStringList b;
-    for (int n : spec_.blocks) {
-        b << QString::number(n);
-    }
-    return QString("%1 blocks %2, %3 px")
-        .arg(spec_.block == BlockType::Basic ? "basic" : "bottleneck", b.join(","))
+    return QString("w %1, d %2, r %3 (%4 px)")
+        .arg(spec_.width, 0, 'f', 2)
+        .arg(spec_.depth, 0, 'f', 2)
+        .arg(spec_.resolutionCoef, 0, 'f', 2)
         .arg(spec_.resolution);
 }
 
@@ -359,57 +388,11 @@ void ModelDesigner::rebuild() {
         return;
     }
     try {
-        if (family_->currentIndex() == 0) {
-            EfficientNetScaling s = compoundBase();
-            switch (EffMode(effMode_->currentIndex())) {
-                case EffMode::Compound:
-                    s.mode = EfficientNetScaling::Mode::Compound;
-                    s.phi = phiSlider_->value() / kSliderScale;
-                    break;
-                case EffMode::Manual:
-                    s.mode = EfficientNetScaling::Mode::Manual;
-                    s.width = widthSlider_->value() / kSliderScale;
-                    s.depth = depthSlider_->value() / kSliderScale;
-                    s.resolution = resSlider_->value() / kSliderScale;
-                    break;
-                case EffMode::Preset:
-                    s.mode = EfficientNetScaling::Mode::Preset;
-                    s.preset = preset_->currentIndex();
-                    break;
-            }
-            spec_ = efficientNetSpec(s, inChannels_, numClasses_);
-        } else {
-            const int input = resInput_->value();
-            switch (ResMode(resMode_->currentIndex())) {
-                case ResMode::Preset:
-                    spec_ = resNetPreset(resPreset_->currentData().toInt(), inChannels_,
-                                         numClasses_, input);
-                    break;
-                case ResMode::Cifar:
-                    spec_ = resNetCifar(6 * cifarN_->value() + 2, inChannels_, numClasses_, input);
-                    break;
-                case ResMode::Custom: {
-                    std::vector<int> blocks;
-                    for (const QString& part : blocks_->text().split(',', Qt::SkipEmptyParts)) {
-                        bool ok = false;
-                        const int n = part.trimmed().toInt(&ok);
-                        if (!ok) {
-                            throw SpecError("blocks per stage: '" + part.trimmed().toStdString() +
-                                            "' is not a whole number");
-                        }
-                        blocks.push_back(n);
-                    }
-                    spec_ = resNetCustom(
-                        blocks,
-                        blockType_->currentIndex() == 0 ? BlockType::Basic : BlockType::Bottleneck,
-                        baseWidth_->value(), inChannels_, numClasses_, input);
-                    break;
-                }
-            }
-            if (stem_->currentIndex() > 0) {
-                spec_.stem = stem_->currentIndex() == 1 ? StemType::ImageNet : StemType::Small;
-            }
-        }
+        FamilyPage& page = currentPage();
+        const std::string preset = page.preset->currentData().toString().toStdString();
+        ModelSpec spec = modelSpecFromName(preset, inChannels_, numClasses_, baseRes_->value());
+        base_ = customizeSpec(spec, fieldValues(page));
+        spec_ = applyScaling(base_, scaling());
         analysis_ = analyzeModel(spec_);
         valid_ = true;
         error_.clear();
@@ -417,8 +400,42 @@ void ModelDesigner::rebuild() {
         valid_ = false;
         error_ = QString::fromStdString(e.what());
     }
+    markProblem();
     updateLabels();
     Q_EMIT specChanged();
+}
+
+// The field the message names ("... (blocks) ...", "width coefficient ...") shows the problem.
+void ModelDesigner::markProblem() {
+    std::vector<std::pair<QWidget*, QString>> candidates;
+    for (auto& [key, w] : currentPage().fields) {
+        candidates.emplace_back(w, "(" + qs(key) + ")");
+    }
+    candidates.emplace_back(widthSlider_, "width coefficient");
+    candidates.emplace_back(depthSlider_, "depth coefficient");
+    candidates.emplace_back(resSlider_, "resolution coefficient");
+    candidates.emplace_back(baseRes_, "too small");
+    candidates.emplace_back(phiSlider_, "phi");
+    problemField_ = nullptr;
+    for (auto& [w, needle] : candidates) {
+        const bool bad = !valid_ && !problemField_ && error_.contains(needle);
+        if (bad) {
+            problemField_ = w;
+        }
+        w->setStyleSheet(bad ? kProblemStyle : "");
+        const QString tip = w->property("tip").toString();
+        if (!tip.isEmpty()) {
+            w->setToolTip(bad ? error_ + "\n\n" + tip : tip);
+        }
+    }
+    if (!valid_ && !problemField_) {
+        // A rule that spans fields (groups need bottleneck blocks, ...): the family's preset
+        // box carries it.
+        problemField_ = currentPage().preset;
+        problemField_->setStyleSheet(kProblemStyle);
+    } else {
+        currentPage().preset->setStyleSheet("");
+    }
 }
 
 QString ModelDesigner::readoutText() const {
@@ -429,12 +446,7 @@ void ModelDesigner::updateLabels() {
     phiLabel_->setText(QString::number(phiSlider_->value() / kSliderScale, 'f', 2));
     widthLabel_->setText(QString::number(widthSlider_->value() / kSliderScale, 'f', 2));
     depthLabel_->setText(QString::number(depthSlider_->value() / kSliderScale, 'f', 2));
-    resLabel_->setText(
-        QString("%1 (%2 px)")
-            .arg(resSlider_->value() / kSliderScale, 0, 'f', 2)
-            .arg(std::lround(effBase_->value() * resSlider_->value() / kSliderScale)));
-    cifarLabel_->setText(
-        tr("ResNet-%1 (n = %2)").arg(6 * cifarN_->value() + 2).arg(cifarN_->value()));
+    resLabel_->setText(QString::number(resSlider_->value() / kSliderScale, 'f', 2));
     const double abg = compoundFlopsBase(alpha_->value(), beta_->value(), gamma_->value());
     abgLabel_->setText(tr("α·β²·γ² = %1").arg(abg, 0, 'f', 4));
 
@@ -457,33 +469,32 @@ void ModelDesigner::updateLabels() {
     auto row = [&](const QString& k, const QString& v) {
         html += QString("<tr><td><b>%1</b>&nbsp;&nbsp;</td><td>%2</td></tr>").arg(k, v);
     };
-    row(tr("Model"), QString::fromStdString(spec_.name).toHtmlEscaped());
+    row(tr("Model"), qs(spec_.name).toHtmlEscaped());
     row(tr("Input"), QString("%1 × %2 × %2 px").arg(spec_.inChannels).arg(spec_.resolution));
-    row(tr("Params"), QString("%1 (%2)").arg(QString::fromStdString(humanCount(double(a.params))),
-                                             number(a.params)));
-    row(tr("MACs"), QString("%1 (%2) per image")
-                        .arg(QString::fromStdString(humanCount(double(a.macs))), number(a.macs)));
-    row(tr("FLOPs"),
-        QString("%1 = 2 × MACs").arg(QString::fromStdString(humanCount(double(a.flops())))));
+    row(tr("Params"), QString("%1 (%2)").arg(qs(humanCount(double(a.params))), number(a.params)));
+    row(tr("MACs"),
+        QString("%1 (%2) per image").arg(qs(humanCount(double(a.macs))), number(a.macs)));
+    row(tr("FLOPs"), QString("%1 = 2 × MACs").arg(qs(humanCount(double(a.flops())))));
     row(tr("Stages"), tr("%1 (channels × repeats)").arg(stages));
     row(tr("Train memory"), tr("≈ %1 MiB at batch %2 (estimate)")
                                 .arg(a.trainingMemoryBytes(batch_) / (1024.0 * 1024.0), 0, 'f', 0)
                                 .arg(batch_));
-    if (spec_.family == Family::EfficientNet &&
-        EffMode(effMode_->currentIndex()) == EffMode::Compound) {
-        EfficientNetScaling base = compoundBase();
-        base.phi = 0;
+    const Scaling s = scaling();
+    if (s.mode != Scaling::Mode::None) {
         try {
-            const double macs0 =
-                double(analyzeModel(efficientNetSpec(base, inChannels_, numClasses_)).macs);
-            const double phi = phiSlider_->value() / kSliderScale;
-            row(tr("Compound"), tr("d %1, w %2, r %3 · predicted MACs ×%4 = (α·β²·γ²)^φ, exact ×%5 "
-                                   "vs φ = 0")
-                                    .arg(spec_.depth, 0, 'f', 2)
-                                    .arg(spec_.width, 0, 'f', 2)
-                                    .arg(spec_.resolutionCoef, 0, 'f', 2)
-                                    .arg(std::pow(abg, phi), 0, 'f', 2)
-                                    .arg(double(a.macs) / macs0, 0, 'f', 2));
+            const double macs0 = double(analyzeModel(base_).macs);
+            const double predicted =
+                s.mode == Scaling::Mode::Compound
+                    ? std::pow(abg, s.phi)
+                    : s.width * s.width * s.depth * s.resolution * s.resolution;
+            row(tr("Scaling"),
+                tr("d %1, w %2, r %3 · predicted MACs ×%4 = %5, exact ×%6 vs unscaled")
+                    .arg(s.depthFactor(), 0, 'f', 2)
+                    .arg(s.widthFactor(), 0, 'f', 2)
+                    .arg(s.resolutionFactor(), 0, 'f', 2)
+                    .arg(predicted, 0, 'f', 2)
+                    .arg(s.mode == Scaling::Mode::Compound ? tr("(α·β²·γ²)^φ") : tr("w²·d·r²"))
+                    .arg(double(a.macs) / macs0, 0, 'f', 2));
         } catch (const std::exception&) {
         }
     }
@@ -493,9 +504,9 @@ void ModelDesigner::updateLabels() {
 
 void ModelDesigner::saveSettings() const {
     QSettings s;
-    s.beginGroup("designer");
-    s.setValue("family", family_->currentIndex());
-    s.setValue("effMode", effMode_->currentIndex());
+    s.beginGroup("designer2");
+    s.setValue("family", family_->currentData());
+    s.setValue("scaleMode", scaleMode_->currentIndex());
     s.setValue("phi", phiSlider_->value());
     s.setValue("alpha", alpha_->value());
     s.setValue("beta", beta_->value());
@@ -503,23 +514,28 @@ void ModelDesigner::saveSettings() const {
     s.setValue("width", widthSlider_->value());
     s.setValue("depth", depthSlider_->value());
     s.setValue("res", resSlider_->value());
-    s.setValue("preset", preset_->currentIndex());
-    s.setValue("resMode", resMode_->currentIndex());
-    s.setValue("resPreset", resPreset_->currentIndex());
-    s.setValue("cifarN", cifarN_->value());
-    s.setValue("blocks", blocks_->text());
-    s.setValue("blockType", blockType_->currentIndex());
-    s.setValue("baseWidth", baseWidth_->value());
-    s.setValue("stem", stem_->currentIndex());
+    for (const FamilyPage& page : pages_) {
+        s.beginGroup(qs(page.family->id));
+        s.setValue("preset", page.preset->currentData());
+        try {
+            for (const auto& [key, value] : fieldValues(page)) {
+                s.setValue(qs(key), qs(paramText(value)));
+            }
+        } catch (const std::exception&) {
+            // an unparsable field is not saved; its preset value comes back
+        }
+        s.endGroup();
+    }
     s.endGroup();
 }
 
 void ModelDesigner::restoreSettings() {
     QSettings s;
-    s.beginGroup("designer");
+    s.beginGroup("designer2");
     building_ = true;
-    family_->setCurrentIndex(s.value("family", 0).toInt());
-    effMode_->setCurrentIndex(s.value("effMode", 0).toInt());
+    const int fam = family_->findData(s.value("family").toString());
+    family_->setCurrentIndex(std::max(0, fam));
+    scaleMode_->setCurrentIndex(s.value("scaleMode", int(Scaling::Mode::Compound)).toInt());
     phiSlider_->setValue(s.value("phi", 0).toInt());
     alpha_->setValue(s.value("alpha", 1.2).toDouble());
     beta_->setValue(s.value("beta", 1.1).toDouble());
@@ -527,17 +543,26 @@ void ModelDesigner::restoreSettings() {
     widthSlider_->setValue(s.value("width", 100).toInt());
     depthSlider_->setValue(s.value("depth", 100).toInt());
     resSlider_->setValue(s.value("res", 100).toInt());
-    preset_->setCurrentIndex(s.value("preset", 0).toInt());
-    resMode_->setCurrentIndex(s.value("resMode", 1).toInt());
-    resPreset_->setCurrentIndex(s.value("resPreset", 0).toInt());
-    cifarN_->setValue(s.value("cifarN", 3).toInt());
-    blocks_->setText(s.value("blocks", "2,2,2,2").toString());
-    blockType_->setCurrentIndex(s.value("blockType", 0).toInt());
-    baseWidth_->setValue(s.value("baseWidth", 64).toInt());
-    stem_->setCurrentIndex(s.value("stem", 0).toInt());
+    for (FamilyPage& page : pages_) {
+        s.beginGroup(qs(page.family->id));
+        const int p = page.preset->findData(s.value("preset").toString());
+        page.preset->setCurrentIndex(std::max(0, p));
+        loadPresetIntoFields(page);
+        for (const ParamDecl& d : page.family->params) {
+            const QString text = s.value(qs(d.key)).toString();
+            if (text.isEmpty()) {
+                continue;
+            }
+            try {
+                setFieldValue(page.fields.at(d.key), parseParam(d, text.toStdString()));
+            } catch (const std::exception&) {
+                // a stored value outside today's range keeps the preset's
+            }
+        }
+        s.endGroup();
+    }
     familyPages_->setCurrentIndex(family_->currentIndex());
-    effPages_->setCurrentIndex(effMode_->currentIndex());
-    resPages_->setCurrentIndex(resMode_->currentIndex());
+    scalePages_->setCurrentIndex(scaleMode_->currentIndex());
     s.endGroup();
     building_ = false;
     rebuild();

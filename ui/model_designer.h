@@ -1,10 +1,14 @@
 #pragma once
-// The model designer: EfficientNet by compound phi (alpha, beta, gamma), by explicit width,
-// depth and resolution, or by preset B0-B7; ResNet by preset depth, CIFAR-style 6n+2 or custom
-// blocks. A live readout (params, MACs, FLOPs, resolution, stages, memory) follows every change;
-// the analysis is torch-free and takes well under a millisecond, so it runs on each slider move.
+// The model designer, read from the family registry: pick a family and one of its presets, turn
+// the family's own parameters (one field per declared parameter, with its range and meaning),
+// and scale any family the same way -- by compound phi (alpha, beta, gamma) or by explicit
+// width, depth and resolution. A live readout (params, MACs, FLOPs, resolution, stages, memory)
+// follows every change; the analysis is torch-free and takes well under a millisecond, so it
+// runs on each slider move. Nothing here names a family.
 
 #include <QWidget>
+
+#include <map>
 
 #include "core/models/analysis.h"
 #include "core/models/model_spec.h"
@@ -12,19 +16,19 @@
 class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
-class QLineEdit;
 class QSlider;
 class QSpinBox;
 class QStackedWidget;
+
+namespace scalelab {
+class ModelFamily;
+}
 
 namespace scalelab::ui {
 
 class ModelDesigner : public QWidget {
     Q_OBJECT
 public:
-    enum class EffMode { Compound = 0, Manual = 1, Preset = 2 };
-    enum class ResMode { Preset = 0, Cifar = 1, Custom = 2 };
-
     explicit ModelDesigner(QWidget* parent = nullptr);
 
     // The dataset decides channels and classes; small images (<= 64 px) get a 32 px base.
@@ -35,19 +39,23 @@ public:
     QString errorText() const { return error_; }
     ModelSpec currentSpec() const { return spec_; }
     const ModelAnalysis& currentAnalysis() const { return analysis_; }
+    // The preset with the family parameters applied, before scaling (phi = 0).
+    ModelSpec unscaledSpec() const { return base_; }
+    // The scaling as set: its mode and all of w, d, r, phi, alpha, beta, gamma.
+    Scaling scaling() const;
     // Short description of how the model was scaled: "phi 1.00 (a 1.20 b 1.10 g 1.15)", ...
     QString scalingText() const;
-    // alpha, beta, gamma and the EfficientNet base (w, d, base px) the scaling curves start from.
-    EfficientNetScaling compoundBase() const;
     QString readoutText() const;
+    // The field that shows the current problem (nullptr when valid or none applies).
+    QWidget* problemField() const { return problemField_; }
 
-    // Programmatic control (tests, restoring settings).
-    void setFamily(Family family);
-    void setEffMode(EffMode mode);
+    // Programmatic control (tests, the screenshot tour, restoring settings).
+    void setFamily(const std::string& id);
+    void setPreset(const std::string& name);
+    void setParam(const std::string& key, const QString& text);
+    void setScalingMode(Scaling::Mode mode);
     void setPhi(double phi);
-    void setResMode(ResMode mode);
-    void setPreset(int b);
-    void setCifarN(int n);
+    void setBaseResolution(int px);
     QSlider* phiSlider() const { return phiSlider_; }
 
     // QSettings persistence of every control.
@@ -58,35 +66,35 @@ Q_SIGNALS:
     void specChanged();
 
 private:
+    struct FamilyPage {
+        const ModelFamily* family = nullptr;
+        QComboBox* preset = nullptr;
+        std::map<std::string, QWidget*> fields;  // parameter key -> its editor
+    };
+
     void rebuild();
     void updateLabels();
-    QWidget* buildEfficientNetPage();
-    QWidget* buildResNetPage();
+    QWidget* buildFamilyPage(FamilyPage& page);
+    QWidget* buildScalingBox();
+    void loadPresetIntoFields(FamilyPage& page);
+    ParamMap fieldValues(const FamilyPage& page) const;
+    FamilyPage& currentPage();
+    const FamilyPage& currentPage() const;
+    void markProblem();
 
     QComboBox* family_ = nullptr;
     QStackedWidget* familyPages_ = nullptr;
-    // EfficientNet
-    QComboBox* effMode_ = nullptr;
-    QStackedWidget* effPages_ = nullptr;
+    std::vector<FamilyPage> pages_;
+    // Scaling (every family)
+    QComboBox* scaleMode_ = nullptr;
+    QStackedWidget* scalePages_ = nullptr;
     QSlider* phiSlider_ = nullptr;
     QLabel* phiLabel_ = nullptr;
     QDoubleSpinBox *alpha_ = nullptr, *beta_ = nullptr, *gamma_ = nullptr;
     QLabel* abgLabel_ = nullptr;
     QSlider *widthSlider_ = nullptr, *depthSlider_ = nullptr, *resSlider_ = nullptr;
     QLabel *widthLabel_ = nullptr, *depthLabel_ = nullptr, *resLabel_ = nullptr;
-    QComboBox* preset_ = nullptr;
-    QSpinBox* effBase_ = nullptr;
-    // ResNet
-    QComboBox* resMode_ = nullptr;
-    QStackedWidget* resPages_ = nullptr;
-    QComboBox* resPreset_ = nullptr;
-    QSlider* cifarN_ = nullptr;
-    QLabel* cifarLabel_ = nullptr;
-    QLineEdit* blocks_ = nullptr;
-    QComboBox* blockType_ = nullptr;
-    QSpinBox* baseWidth_ = nullptr;
-    QSpinBox* resInput_ = nullptr;
-    QComboBox* stem_ = nullptr;
+    QSpinBox* baseRes_ = nullptr;
 
     QLabel* readout_ = nullptr;
 
@@ -95,6 +103,8 @@ private:
     int batch_ = 128;
     bool valid_ = false;
     QString error_;
+    QWidget* problemField_ = nullptr;
+    ModelSpec base_;
     ModelSpec spec_;
     ModelAnalysis analysis_;
     bool building_ = false;

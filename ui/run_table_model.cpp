@@ -4,6 +4,7 @@
 #include <QSaveFile>
 
 #include "core/models/analysis.h"
+#include "core/models/arch_plan.h"
 #include "ui/session.h"
 
 namespace scalelab::ui {
@@ -41,16 +42,21 @@ int RunTableModel::runIdAt(int row) const {
 
 namespace {
 
+// Blocks per stage as planned (any family), and the depth multiplier when it is not 1.
 QString depthText(const RunRecord& r) {
     const ModelSpec& s = r.config.model;
-    if (s.family == Family::EfficientNet) {
+    QStringList b;
+    try {
+        for (const PlanStage& st : planModel(s).stages) {
+            if (st.index > 0) {
+                b << QString::number(st.repeats);
+            }
+        }
+    } catch (const std::exception&) {
         return QString("d %1").arg(s.depth, 0, 'f', 2);
     }
-    QStringList b;
-    for (int n : s.blocks) {
-        b << QString::number(n);
-    }
-    return b.join(",");
+    const QString blocks = b.join(",");
+    return s.depth == 1.0 ? blocks : QString("%1 (d %2)").arg(blocks).arg(s.depth, 0, 'f', 2);
 }
 
 QString pct(double v) {

@@ -10,8 +10,8 @@ namespace scalelab::cli {
 
 namespace {
 
-const char* const kScalingOptions[] = {"width", "depth", "resolution", "phi", "alpha", "beta",
-                                       "gamma"};
+const char* const kScalingOptions[] = {"width", "depth", "resolution", "phi",
+                                       "alpha", "beta",  "gamma"};
 
 std::string optionOf(const std::string& key) {
     std::string o = key;
@@ -95,7 +95,6 @@ ModelArgs parseModelArgs(const Args& args) {
     const ModelFamily& family = familyOf(m.base.family);
 
     // The family's own parameters; another family's are a usage mistake.
-    std::string changes;
     for (const ModelFamily* f : families()) {
         for (const ParamDecl& d : f->params) {
             const std::string opt = optionOf(d.key);
@@ -110,22 +109,14 @@ ModelArgs parseModelArgs(const Args& args) {
                              "); its parameters: " + (own.empty() ? "none" : own));
         }
     }
+    ParamMap given;
     for (const ParamDecl& d : family.params) {
         const std::string opt = optionOf(d.key);
         if (args.has(opt)) {
-            const ParamValue v = parseParam(d, args.get(opt));
-            auto it = m.base.params.find(d.key);
-            const ParamValue& before = it != m.base.params.end() ? it->second : d.def;
-            if (v != before) {
-                changes += " " + d.key + "=" + paramText(v);
-            }
-            m.base.params[d.key] = v;
+            given[d.key] = parseParam(d, args.get(opt));
         }
     }
-    if (!changes.empty()) {
-        m.base.name += changes;
-    }
-    validateSpec(m.base);
+    m.base = customizeSpec(m.base, given);
 
     const bool manual = args.has("width") || args.has("depth") || args.has("resolution");
     const bool compound = args.has("phi");
@@ -136,7 +127,9 @@ ModelArgs parseModelArgs(const Args& args) {
         throw UsageError("--alpha/--beta/--gamma need --phi");
     }
     Scaling& s = m.scaling;
-    s.mode = manual ? Scaling::Mode::Manual : compound ? Scaling::Mode::Compound : Scaling::Mode::None;
+    s.mode = manual     ? Scaling::Mode::Manual
+             : compound ? Scaling::Mode::Compound
+                        : Scaling::Mode::None;
     s.width = number(args, "width", 1.0);
     s.depth = number(args, "depth", 1.0);
     s.resolution = number(args, "resolution", 1.0);

@@ -20,25 +20,35 @@ std::string layerType(const PlanLayer& l) {
         case LayerKind::Conv:
             return "Conv2d " + k + (l.groups > 1 ? " groups=" + std::to_string(l.groups) : "") +
                    (l.bias ? " +bias" : "");
-        case LayerKind::DepthwiseConv: return "Conv2d " + k + " depthwise";
-        case LayerKind::BatchNorm: return "BatchNorm2d";
+        case LayerKind::DepthwiseConv:
+            return "Conv2d " + k + " depthwise";
+        case LayerKind::BatchNorm:
+            return "BatchNorm2d";
         case LayerKind::Activation:
             switch (l.act) {
-                case ActKind::ReLU: return "ReLU";
-                case ActKind::ReLU6: return "ReLU6";
-                case ActKind::SiLU: return "SiLU";
-                case ActKind::None: return "Identity";
+                case ActKind::ReLU:
+                    return "ReLU";
+                case ActKind::ReLU6:
+                    return "ReLU6";
+                case ActKind::SiLU:
+                    return "SiLU";
+                case ActKind::None:
+                    return "Identity";
             }
             return "Activation";
         case LayerKind::SqueezeExcite:
             return "SqueezeExcitation " + std::to_string(l.in) + "->" + std::to_string(l.squeeze) +
                    "->" + std::to_string(l.in);
-        case LayerKind::MaxPool: return "MaxPool2d " + k;
-        case LayerKind::GlobalPool: return "AdaptiveAvgPool2d";
-        case LayerKind::Dropout: return "Dropout";
+        case LayerKind::MaxPool:
+            return "MaxPool2d " + k;
+        case LayerKind::GlobalPool:
+            return "AdaptiveAvgPool2d";
+        case LayerKind::Dropout:
+            return "Dropout";
         case LayerKind::Linear:
             return "Linear " + std::to_string(l.in) + "->" + std::to_string(l.out);
-        case LayerKind::ResidualAdd: return "residual add";
+        case LayerKind::ResidualAdd:
+            return "residual add";
     }
     return "?";
 }

@@ -33,32 +33,32 @@ const char* actKindName(ActKind kind);      // "relu", "relu6", "silu"
 
 struct PlanLayer {
     LayerKind kind = LayerKind::Conv;
-    std::string path;         // module path ("features.1.0.block.0.0", "layer1.0.conv1")
-    int stage = 0;            // 0 stem, 1..N stages, N+1 head, N+2 classifier
-    int64_t in = 0;           // input channels (features for Linear)
-    int64_t out = 0;          // output channels (features for Linear)
-    int kernel = 1;           // px (conv, pool)
-    int stride = 1;           // conv, pool
-    int groups = 1;           // conv groups
-    bool bias = false;        // conv has a bias
-    int64_t squeeze = 0;      // SqueezeExcite: inner channels
+    std::string path;             // module path ("features.1.0.block.0.0", "layer1.0.conv1")
+    int stage = 0;                // 0 stem, 1..N stages, N+1 head, N+2 classifier
+    int64_t in = 0;               // input channels (features for Linear)
+    int64_t out = 0;              // output channels (features for Linear)
+    int kernel = 1;               // px (conv, pool)
+    int stride = 1;               // conv, pool
+    int groups = 1;               // conv groups
+    bool bias = false;            // conv has a bias
+    int64_t squeeze = 0;          // SqueezeExcite: inner channels
     ActKind act = ActKind::None;  // Activation: which; SqueezeExcite: its inner activation
-    int64_t inSide = 0;       // input map side, px (1 for Linear)
-    int64_t outSide = 0;      // output map side, px
-    int64_t params = 0;       // learnable parameters
-    int64_t macs = 0;         // multiply-accumulates for one image (conv and linear only)
+    int64_t inSide = 0;           // input map side, px (1 for Linear)
+    int64_t outSide = 0;          // output map side, px
+    int64_t params = 0;           // learnable parameters
+    int64_t macs = 0;             // multiply-accumulates for one image (conv and linear only)
 };
 
 // Where a stage's output sits (feature maps, pruning scopes, the per-stage cost chart).
 struct PlanStage {
-    int index = 0;           // 0 = stem, 1.. = stages
-    std::string name;        // "stem", "stage 1", ...
-    std::string module;      // path of the module whose output is the stage's output
-    int64_t channels = 0;    // output channels
-    int64_t side = 0;        // output side, px
-    int64_t reduction = 1;   // input side / output side (product of strides)
-    int repeats = 0;         // blocks (0 for the stem)
-    int stride = 1;          // stride of its first block (stem: its total stride)
+    int index = 0;          // 0 = stem, 1.. = stages
+    std::string name;       // "stem", "stage 1", ...
+    std::string module;     // path of the module whose output is the stage's output
+    int64_t channels = 0;   // output channels
+    int64_t side = 0;       // output side, px
+    int64_t reduction = 1;  // input side / output side (product of strides)
+    int repeats = 0;        // blocks (0 for the stem)
+    int stride = 1;         // stride of its first block (stem: its total stride)
 };
 
 // A block (residual unit) whose inner widths are the family's to define: EfficientNet MBConv
@@ -77,12 +77,12 @@ struct BlockPlan {
 
 struct ArchPlan {
     ModelSpec spec;
-    std::vector<PlanLayer> layers;  // in forward order
-    std::vector<PlanStage> stages;  // stem first, then stage 1..N
-    std::vector<BlockPlan> blocks;  // every block, in forward order
-    int64_t featureDim = 0;         // classifier input features
-    int64_t params = 0;             // sum over layers
-    int64_t macs = 0;               // sum over layers, per image
+    std::vector<PlanLayer> layers;         // in forward order
+    std::vector<PlanStage> stages;         // stem first, then stage 1..N
+    std::vector<BlockPlan> blocks;         // every block, in forward order
+    int64_t featureDim = 0;                // classifier input features
+    int64_t params = 0;                    // sum over layers
+    int64_t macs = 0;                      // sum over layers, per image
     int64_t activationValuesPerImage = 0;  // float values autograd keeps per image (estimate)
 
     int stageCount() const { return int(stages.size()) - 1; }  // without the stem
@@ -139,8 +139,8 @@ public:
     void endBlock();
 
     // Records the stage just emitted (stem: index 0) at the current side and reduction.
-    void markStage(int index, const std::string& name, const std::string& module,
-                   int64_t channels, int repeats, int stride);
+    void markStage(int index, const std::string& name, const std::string& module, int64_t channels,
+                   int repeats, int stride);
     void setFeatureDim(int64_t features) { plan_.featureDim = features; }
 
     // After planning: throws SpecError when a stride-2 layer saw a 1x1 map.

@@ -70,13 +70,13 @@ class ModelFamily {
 public:
     virtual ~ModelFamily() = default;
 
-    std::string id;                    // "resnet": spec.family, JSON and --model
-    std::string label;                 // "ResNet / ResNeXt / Wide ResNet"
-    std::string summary;               // one line: what the family is
-    std::vector<ParamDecl> params;     // the family's own knobs
-    std::vector<PresetDecl> presets;   // named configurations; the first is the default
-    int defaultBaseResolution = 224;   // px the resolution coefficient multiplies by default
-    std::string customNameHint;        // extra names parseName accepts, for messages
+    std::string id;                   // "resnet": spec.family, JSON and --model
+    std::string label;                // "ResNet / ResNeXt / Wide ResNet"
+    std::string summary;              // one line: what the family is
+    std::vector<ParamDecl> params;    // the family's own knobs
+    std::vector<PresetDecl> presets;  // named configurations; the first is the default
+    int defaultBaseResolution = 224;  // px the resolution coefficient multiplies by default
+    std::string customNameHint;       // extra names parseName accepts, for messages
 
     // Rules the declared ranges cannot express (groups must divide the channels, ...); called
     // after the ranges were checked. Throws SpecError.
@@ -113,6 +113,9 @@ std::string paramText(const ParamValue& v);
 ParamValue parseParam(const ParamDecl& decl, const std::string& text);
 // Checks one value against its declaration. Throws SpecError naming it and the allowed range.
 void checkParam(const ParamDecl& decl, const ParamValue& value, const std::string& who);
+// The preset's spec with some parameters set: the name says what differs from the preset
+// ("resnet-18 groups=4"); the result is validated (SpecError naming the parameter).
+ModelSpec customizeSpec(ModelSpec preset, const ParamMap& values);
 // "1..200", "basic|bottleneck", "1..8 values of 1..200".
 std::string paramRange(const ParamDecl& decl);
 

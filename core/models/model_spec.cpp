@@ -89,25 +89,34 @@ double compoundFlopsBase(double alpha, double beta, double gamma) {
 
 double Scaling::widthFactor() const {
     switch (mode) {
-        case Mode::None: return 1.0;
-        case Mode::Manual: return width;
-        case Mode::Compound: return std::pow(beta, phi);
+        case Mode::None:
+            return 1.0;
+        case Mode::Manual:
+            return width;
+        case Mode::Compound:
+            return std::pow(beta, phi);
     }
     return 1.0;
 }
 double Scaling::depthFactor() const {
     switch (mode) {
-        case Mode::None: return 1.0;
-        case Mode::Manual: return depth;
-        case Mode::Compound: return std::pow(alpha, phi);
+        case Mode::None:
+            return 1.0;
+        case Mode::Manual:
+            return depth;
+        case Mode::Compound:
+            return std::pow(alpha, phi);
     }
     return 1.0;
 }
 double Scaling::resolutionFactor() const {
     switch (mode) {
-        case Mode::None: return 1.0;
-        case Mode::Manual: return resolution;
-        case Mode::Compound: return std::pow(gamma, phi);
+        case Mode::None:
+            return 1.0;
+        case Mode::Manual:
+            return resolution;
+        case Mode::Compound:
+            return std::pow(gamma, phi);
     }
     return 1.0;
 }

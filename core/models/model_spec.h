@@ -19,16 +19,16 @@ using ParamValue = std::variant<double, std::string, std::vector<int>>;
 using ParamMap = std::map<std::string, ParamValue>;
 
 struct ModelSpec {
-    std::string family = "efficientnet";  // registered family id (see families())
+    std::string family = "efficientnet";   // registered family id (see families())
     std::string name = "efficientnet-b0";  // display name ("efficientnet-b3", "resnet-cifar-20")
     int inChannels = 3;                    // image channels the stem takes (1 for Fashion-MNIST)
     int numClasses = 1000;                 // classifier outputs
     int resolution = 224;                  // input side, px (square inputs)
     int baseResolution = 224;              // px that resolutionCoef multiplies
-    double width = 1.0;           // channel multiplier of every stage (makeDivisible 8)
-    double depth = 1.0;           // repeats multiplier of every stage (ceil)
-    double resolutionCoef = 1.0;  // r = resolution / baseResolution
-    ParamMap params;              // the family's own knobs by key; absent keys take the default
+    double width = 1.0;                    // channel multiplier of every stage (makeDivisible 8)
+    double depth = 1.0;                    // repeats multiplier of every stage (ceil)
+    double resolutionCoef = 1.0;           // r = resolution / baseResolution
+    ParamMap params;  // the family's own knobs by key; absent keys take the default
 
     // A parameter's value, or the family's declared default. Throws SpecError when the family or
     // the key is unknown or the stored value has the wrong kind.

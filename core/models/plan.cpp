@@ -10,26 +10,40 @@ namespace scalelab {
 
 const char* layerKindName(LayerKind kind) {
     switch (kind) {
-        case LayerKind::Conv: return "conv";
-        case LayerKind::DepthwiseConv: return "dwconv";
-        case LayerKind::BatchNorm: return "bn";
-        case LayerKind::Activation: return "act";
-        case LayerKind::SqueezeExcite: return "se";
-        case LayerKind::MaxPool: return "maxpool";
-        case LayerKind::GlobalPool: return "globalpool";
-        case LayerKind::Dropout: return "dropout";
-        case LayerKind::Linear: return "linear";
-        case LayerKind::ResidualAdd: return "add";
+        case LayerKind::Conv:
+            return "conv";
+        case LayerKind::DepthwiseConv:
+            return "dwconv";
+        case LayerKind::BatchNorm:
+            return "bn";
+        case LayerKind::Activation:
+            return "act";
+        case LayerKind::SqueezeExcite:
+            return "se";
+        case LayerKind::MaxPool:
+            return "maxpool";
+        case LayerKind::GlobalPool:
+            return "globalpool";
+        case LayerKind::Dropout:
+            return "dropout";
+        case LayerKind::Linear:
+            return "linear";
+        case LayerKind::ResidualAdd:
+            return "add";
     }
     return "?";
 }
 
 const char* actKindName(ActKind kind) {
     switch (kind) {
-        case ActKind::None: return "none";
-        case ActKind::ReLU: return "relu";
-        case ActKind::ReLU6: return "relu6";
-        case ActKind::SiLU: return "silu";
+        case ActKind::None:
+            return "none";
+        case ActKind::ReLU:
+            return "relu";
+        case ActKind::ReLU6:
+            return "relu6";
+        case ActKind::SiLU:
+            return "silu";
     }
     return "?";
 }
@@ -37,8 +51,9 @@ const char* actKindName(ActKind kind) {
 const PlanLayer* ArchPlan::layerOfParam(const std::string& name) const {
     const PlanLayer* best = nullptr;
     for (const PlanLayer& l : layers) {
-        if (l.params > 0 && name.size() > l.path.size() && name.compare(0, l.path.size(), l.path) == 0 &&
-            name[l.path.size()] == '.' && (!best || l.path.size() > best->path.size())) {
+        if (l.params > 0 && name.size() > l.path.size() &&
+            name.compare(0, l.path.size(), l.path) == 0 && name[l.path.size()] == '.' &&
+            (!best || l.path.size() > best->path.size())) {
             best = &l;
         }
     }
@@ -72,7 +87,8 @@ void PlanBuilder::shrink(int kernel, int stride, const std::string& where) {
 
 namespace {
 std::string where(int stage, const std::string& path) {
-    return stage == 0 ? "the stem (" + path + ")" : "stage " + std::to_string(stage) + " (" + path + ")";
+    return stage == 0 ? "the stem (" + path + ")"
+                      : "stage " + std::to_string(stage) + " (" + path + ")";
 }
 }  // namespace
 
@@ -207,10 +223,9 @@ void PlanBuilder::finish() {
     if (!tooSmallAt_.empty()) {
         const ModelSpec& s = plan_.spec;
         throw SpecError("model " + s.name + ": resolution " + std::to_string(s.resolution) +
-                        " px is too small: the feature map is already 1x1 before " +
-                        tooSmallAt_ + " (this model's total stride is " +
-                        std::to_string(reduction_) + ", so it needs at least " +
-                        std::to_string(reduction_) + " px)");
+                        " px is too small: the feature map is already 1x1 before " + tooSmallAt_ +
+                        " (this model's total stride is " + std::to_string(reduction_) +
+                        ", so it needs at least " + std::to_string(reduction_) + " px)");
     }
 }
 
@@ -225,7 +240,8 @@ ArchPlan planChecked(const ModelSpec& spec, const InnerWidths& inner) {
     family.plan(spec, builder);
     builder.finish();
     if (!inner.empty() && inner.size() != plan.blocks.size()) {
-        throw SpecError("model plan: " + std::to_string(inner.size()) + " blocks of inner widths for a model of " +
+        throw SpecError("model plan: " + std::to_string(inner.size()) +
+                        " blocks of inner widths for a model of " +
                         std::to_string(plan.blocks.size()) + " blocks");
     }
     for (size_t b = 0; b < inner.size(); ++b) {

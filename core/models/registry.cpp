@@ -83,9 +83,31 @@ ModelSpec ModelFamily::presetSpec(const PresetDecl* preset) const {
     spec.width = preset->width;
     spec.depth = preset->depth;
     spec.resolutionCoef = preset->resolutionCoef;
-    spec.baseResolution = preset->baseResolution > 0 ? preset->baseResolution : defaultBaseResolution;
+    spec.baseResolution =
+        preset->baseResolution > 0 ? preset->baseResolution : defaultBaseResolution;
     spec.resolution = int(std::lround(spec.baseResolution * spec.resolutionCoef));
     spec.numClasses = preset->numClasses > 0 ? preset->numClasses : 1000;
+    return spec;
+}
+
+ModelSpec customizeSpec(ModelSpec spec, const ParamMap& values) {
+    const ModelFamily& family = familyOf(spec.family);
+    std::string changes;
+    for (const auto& [key, value] : values) {
+        const ParamDecl* d = family.findParam(key);
+        if (!d) {
+            throw SpecError("'" + key + "' is not a parameter of " + family.id);
+        }
+        checkParam(*d, value, "");
+        auto it = spec.params.find(key);
+        const ParamValue& before = it != spec.params.end() ? it->second : d->def;
+        if (value != before) {
+            changes += " " + key + "=" + paramText(value);
+        }
+        spec.params[key] = value;
+    }
+    spec.name += changes;
+    validateSpec(spec);
     return spec;
 }
 
@@ -132,8 +154,8 @@ std::string paramRange(const ParamDecl& d) {
             return s;
         }
         case ParamKind::IntList:
-            return "1.." + std::to_string(d.maxItems) + " comma-separated values of " +
-                   num(d.min) + ".." + num(d.max);
+            return "1.." + std::to_string(d.maxItems) + " comma-separated values of " + num(d.min) +
+                   ".." + num(d.max);
     }
     return {};
 }
@@ -197,8 +219,8 @@ ParamValue parseParam(const ParamDecl& d, const std::string& text) {
         char* end = nullptr;
         const double v = std::strtod(begin, &end);
         if (t.empty() || end == begin || *end != '\0') {
-            throw SpecError(name + ": '" + text + "' is not a number (allowed: " + paramRange(d) +
-                            ")");
+            throw SpecError(name + ": '" + t + "'" + (t == text ? "" : " in '" + text + "'") +
+                            " is not a number (allowed: " + paramRange(d) + ")");
         }
         return v;
     };
@@ -218,8 +240,8 @@ ParamValue parseParam(const ParamDecl& d, const std::string& text) {
             while (std::getline(ss, item, ',')) {
                 const double x = number(item);
                 if (x != std::floor(x) || x < -1e9 || x > 1e9) {
-                    throw SpecError(name + ": '" + item + "' is not a whole number (allowed: " +
-                                    paramRange(d) + ")");
+                    throw SpecError(name + ": '" + item +
+                                    "' is not a whole number (allowed: " + paramRange(d) + ")");
                 }
                 list.push_back(int(x));
             }

@@ -9,8 +9,8 @@ namespace scalelab {
 namespace {
 
 // Keys every spec has; everything else is a family parameter.
-const char* const kCommonKeys[] = {"family",          "name",  "in_channels", "num_classes",
-                                   "resolution",      "width", "depth",       "resolution_coef",
+const char* const kCommonKeys[] = {"family",         "name",  "in_channels", "num_classes",
+                                   "resolution",     "width", "depth",       "resolution_coef",
                                    "base_resolution"};
 
 template <typename T>
@@ -213,7 +213,8 @@ ArchPlan planFromJson(const nlohmann::json& j) {
             }
             for (const auto& o : blocks) {
                 if (b >= planned.blocks.size()) {
-                    throw SpecError("model plan: block_widths lists more blocks than the model has");
+                    throw SpecError(
+                        "model plan: block_widths lists more blocks than the model has");
                 }
                 std::vector<int> values;
                 for (const char* key : {"expanded", "mid", "mid2"}) {

@@ -35,18 +35,49 @@ if abs(c.get("alpha_beta2_gamma2", 0) - 1.2 * 1.1 ** 2 * 1.15 ** 2) > 1e-9 or \
         abs(c.get("predicted_macs_growth", 0) - (1.2 * 1.1 ** 2 * 1.15 ** 2) ** 2) > 1e-9:
     failures.append(f"compound readout wrong: {c}")
 
+# Scaling works for every family (issue 9): the paper's Table 3 scales ResNet and MobileNet too.
+for model in ("resnet-50", "mobilenet-v2", "resnext50_32x4d"):
+    base = json.loads(run("--model", model, "--json").stdout)
+    one = json.loads(run("--model", model, "--phi", "1", "--json").stdout)
+    c = one.get("compound", {})
+    growth = one["macs"] / base["macs"]
+    if one["resolution"] != 258 or abs(c.get("exact_macs_growth", 0) - growth) > 1e-9 or \
+            not 1.5 < growth < 3.0:
+        failures.append(f"{model} --phi 1: resolution {one['resolution']}, growth {growth}, {c}")
+    wide = json.loads(run("--model", model, "--width", "2", "--json").stdout)
+    if wide["macs"] <= 3 * base["macs"] or wide.get("scaling", {}).get("width") != 2:
+        failures.append(f"{model} --width 2: {wide['macs']} vs {base['macs']}")
+    print(f"{model:18s} phi=1: {growth:.3f}x MACs, width 2: {wide['macs'] / base['macs']:.3f}x")
+
+# Bad input: exit 1 with the parameter and its allowed range named, before any allocation.
 for args, fragment in ((["--model", "efficientnet", "--depth", "0"], "depth coefficient = 0.000 must be positive"),
-                       (["--model", "efficientnet", "--width", "nan"], "--width expects a finite number"),
+                       (["--model", "efficientnet", "--width", "nan"], "width coefficient is NaN"),
+                       (["--model", "resnet-50", "--depth", "inf"], "depth coefficient is infinite"),
                        (["--model", "efficientnet", "--phi", "-1"], "phi = -1.000 must be"),
                        (["--model", "efficientnet-b0", "--base-resolution", "16"], "too small"),
-                       (["--model", "resnet", "--blocks", "2,0,2"], "stage 2 has 0 blocks"),
+                       (["--model", "resnet", "--blocks", "2,0,2"],
+                        "Blocks per stage (blocks): value 2 = 0 is out of range (allowed: 1..8"),
+                       (["--model", "resnet", "--blocks", "2,x"], "'x' in '2,x' is not a number"),
+                       (["--model", "resnext50_32x4d", "--groups", "0"],
+                        "Groups (groups) = 0 is out of range (allowed: 1..256)"),
+                       (["--model", "resnext50_32x4d", "--groups", "2.5"], "must be a whole number"),
+                       (["--model", "resnet-18", "--groups", "32"], "need bottleneck blocks"),
+                       (["--model", "resnext50_32x4d", "--width-per-group", "1", "--width", "0.1"],
+                        "rounds to 0 channels"),
+                       (["--model", "mobilenet-v2", "--dropout", "nan"], "Dropout (dropout) is NaN"),
+                       (["--model", "resnet", "--stem", "huge"], "'huge' is not one of auto|imagenet|small"),
                        (["--model", "resnet-cifar-21"], "not 6n+2"),
                        (["--model", "alexnet"], "unknown model 'alexnet'")):
     out = run(*args)
-    if out.returncode == 0 or fragment not in out.stderr:
+    if out.returncode != 1 or fragment not in out.stderr:
         failures.append(f"{args}: exit {out.returncode}, stderr {out.stderr.strip()!r}, wanted {fragment!r}")
     else:
         print(f"{' '.join(args):48s} -> {out.stderr.strip().splitlines()[0]}")
+
+# A parameter of another family is a usage mistake (exit 2) that lists the family's own.
+out = run("--model", "mobilenet-v2", "--groups", "4")
+if out.returncode != 2 or "--groups is not a parameter of mobilenet-v2" not in out.stderr:
+    failures.append(f"--groups on mobilenet-v2: exit {out.returncode}, {out.stderr[:200]!r}")
 
 if failures:
     print("FAILED:\n  " + "\n  ".join(failures))

@@ -181,10 +181,10 @@ TEST(Families, BiggestPresetAnalysesInUnder5ms) {
         for (int i = 0; i < 20; ++i) {
             analyzeModel(biggest);
         }
-        const double ms = std::chrono::duration<double, std::milli>(
-                              std::chrono::steady_clock::now() - t0)
-                              .count() /
-                          20;
+        const double ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                .count() /
+            20;
         EXPECT_LT(ms, 5.0) << biggest.name << " took " << ms << " ms";
         std::printf("[ analysis ] %-18s %-20s %.3f ms\n", f->id.c_str(), biggest.name.c_str(), ms);
     }

@@ -71,15 +71,17 @@ TEST(Analysis, MatchesThePublishedCountsExactly) {
 }
 
 TEST(Analysis, ParamsEqualTheBuiltModule) {
-    std::vector<ModelSpec> specs = {
-        preset(0),         preset(3),           preset(0, 1, 10, 32),
-        named("resnet-18"), named("resnet-50"), named("resnet-cifar-20"),
-        named("resnet-cifar-32", 1, 10, 28)};
-    specs.push_back(withParams(named("resnet", 1, 7, 40),
-                               {{"blocks", std::vector<int>{1, 2}},
-                                {"block", std::string("bottleneck")},
-                                {"base_width", 24.0},
-                                {"shortcut", std::string("zero-pad")}}));
+    std::vector<ModelSpec> specs = {preset(0),
+                                    preset(3),
+                                    preset(0, 1, 10, 32),
+                                    named("resnet-18"),
+                                    named("resnet-50"),
+                                    named("resnet-cifar-20"),
+                                    named("resnet-cifar-32", 1, 10, 28)};
+    specs.push_back(withParams(named("resnet", 1, 7, 40), {{"blocks", std::vector<int>{1, 2}},
+                                                           {"block", std::string("bottleneck")},
+                                                           {"base_width", 24.0},
+                                                           {"shortcut", std::string("zero-pad")}}));
     specs.push_back(applyScaling(named("efficientnet", 1, 10, 32), manual(0.37, 0.61, 1.3)));
     for (const ModelSpec& s : specs) {
         EXPECT_EQ(analyzeModel(s).params, buildModel(s)->parameterCount()) << describeSpec(s);
@@ -195,15 +197,28 @@ TEST(Specs, ImpossibleOnesAreRejectedBeforeAllocation) {
     expectSpecError([&] { preset(8); }, "unknown model 'efficientnet-b8'");
     expectSpecError([&] { named("resnet-cifar-21"); }, "not 6n+2");
     const ModelSpec r18 = named("resnet-18");
-    expectSpecError([&] { withParams(r18, {{"blocks", std::vector<int>{2, 0, 2}}}); },
-                    "Blocks per stage (blocks): value 2 = 0 is out of range (allowed: 1..8");
+    expectSpecError(
+        [&] {
+            withParams(r18, {{"blocks", std::vector<int>{2, 0, 2}}});
+        },
+        "Blocks per stage (blocks): value 2 = 0 is out of range (allowed: 1..8");
     expectSpecError([&] { withParams(r18, {{"groups", 32.0}}); }, "need bottleneck blocks");
     expectSpecError([&] { withParams(r18, {{"groups", 0.5}}); }, "must be a whole number");
-    expectSpecError([&] { withParams(r18, {{"block", std::string("triple")}}); },
-                    "'triple' is not one of basic|bottleneck");
-    expectSpecError([&] { withParams(b0, {{"dropout", std::nan("")}}); }, "Dropout (dropout) is NaN");
-    expectSpecError([&] { withParams(b0, {{"groups", 2.0}}); },
-                    "'groups' is not a parameter of efficientnet");
+    expectSpecError(
+        [&] {
+            withParams(r18, {{"block", std::string("triple")}});
+        },
+        "'triple' is not one of basic|bottleneck");
+    expectSpecError(
+        [&] {
+            withParams(b0, {{"dropout", std::nan("")}});
+        },
+        "Dropout (dropout) is NaN");
+    expectSpecError(
+        [&] {
+            withParams(b0, {{"groups", 2.0}});
+        },
+        "'groups' is not a parameter of efficientnet");
     expectSpecError(
         [&] {
             withParams(named("resnext50_32x4d"), {{"width_per_group", 1.0}});
@@ -237,9 +252,9 @@ TEST(Specs, ResNetStemFollowsResolution) {
     auto stemKernel = [](const ModelSpec& s) { return planModel(s).layers.front().kernel; };
     EXPECT_EQ(stemKernel(named("resnet-18", 3, 10, 224)), 7);
     EXPECT_EQ(stemKernel(named("resnet-18", 1, 10, 32)), 3);
-    EXPECT_EQ(stemKernel(withParams(named("resnet-18", 1, 10, 32),
-                                    {{"stem", std::string("imagenet")}})),
-              7);
+    EXPECT_EQ(
+        stemKernel(withParams(named("resnet-18", 1, 10, 32), {{"stem", std::string("imagenet")}})),
+        7);
 }
 
 // Every family: output shape, no NaN, every parameter receives a gradient.

@@ -148,7 +148,8 @@ TEST(Trainer, ResumeEqualsAnUninterruptedRun) {
     small.mode = Scaling::Mode::Manual;
     small.width = 0.25;
     small.depth = 0.25;
-    c.model = applyScaling(modelSpecFromName("efficientnet", 1, 10, 32), small);  // dropout, stochastic depth and the custom depthwise kernel all take part
+    // dropout, stochastic depth and the custom depthwise kernel all take part
+    c.model = applyScaling(modelSpecFromName("efficientnet", 1, 10, 32), small);
     c.augment.cropPadding = 2;
     c.augment.horizontalFlip = true;
     c.warmupEpochs = 0.5;

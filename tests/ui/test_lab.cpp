@@ -59,8 +59,9 @@ private:
     }
 
     void useSmallResNet() {
-        w_->designer()->setFamily(Family::ResNet);
-        w_->designer()->setResMode(ModelDesigner::ResMode::Cifar);
+        w_->designer()->setFamily("resnet");
+        w_->designer()->setPreset("resnet-cifar-20");
+        w_->designer()->setScalingMode(Scaling::Mode::None);
     }
 
 private Q_SLOTS:
@@ -89,8 +90,9 @@ private Q_SLOTS:
 
     void phiReadoutMatchesTheCli() {
         ModelDesigner* d = w_->designer();
-        d->setFamily(Family::EfficientNet);
-        d->setEffMode(ModelDesigner::EffMode::Compound);
+        d->setFamily("efficientnet");
+        d->setPreset("efficientnet-b0");
+        d->setScalingMode(Scaling::Mode::Compound);
         d->setPhi(0.0);
         QVERIFY(d->isValid());
         const int64_t macs0 = d->currentAnalysis().macs;

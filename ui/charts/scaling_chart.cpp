@@ -34,8 +34,9 @@ int ScalingChart::curveCount() const {
     return plot_->graphCount();
 }
 
-void ScalingChart::setBase(const EfficientNetScaling& base, int inChannels, int numClasses,
-                           double markPhi) {
+void ScalingChart::setBase(const ModelSpec& model, const Scaling& base, double markPhi) {
+    setPlotTitle(plot_, tr("Scaling curves of %1 — MACs as each dimension grows with φ")
+                            .arg(QString::fromStdString(model.name)));
     plot_->clearGraphs();
     plot_->clearItems();
     struct Curve {
@@ -54,14 +55,13 @@ void ScalingChart::setBase(const EfficientNetScaling& base, int inChannels, int 
     for (const Curve& c : curves) {
         QVector<double> x, y;
         for (double phi = 0; phi <= kPhiMax + 1e-9; phi += kPhiStep) {
-            EfficientNetScaling s = base;
-            s.mode = EfficientNetScaling::Mode::Manual;
+            Scaling s;
+            s.mode = Scaling::Mode::Manual;
             s.width = c.which == 0 || c.which == 3 ? std::pow(base.beta, phi) : 1.0;
             s.depth = c.which == 1 || c.which == 3 ? std::pow(base.alpha, phi) : 1.0;
             s.resolution = c.which == 2 || c.which == 3 ? std::pow(base.gamma, phi) : 1.0;
             try {
-                const double m =
-                    double(analyzeModel(efficientNetSpec(s, inChannels, numClasses)).macs);
+                const double m = double(analyzeModel(applyScaling(model, s)).macs);
                 x << phi;
                 y << m;
                 lo = std::min(lo, m);

@@ -1,7 +1,8 @@
 #pragma once
 // MACs against phi for width-only (w = beta^phi), depth-only (d = alpha^phi),
-// resolution-only (r = gamma^phi) and compound scaling of the designer's EfficientNet base,
-// computed by the analysis (no training), with the compound prediction (alpha beta^2 gamma^2)^phi.
+// resolution-only (r = gamma^phi) and compound scaling of the designer's unscaled model, of any
+// family, computed by the analysis (no training), with the compound prediction
+// (alpha beta^2 gamma^2)^phi.
 
 #include <QWidget>
 
@@ -16,8 +17,9 @@ class ScalingChart : public QWidget {
 public:
     explicit ScalingChart(QWidget* parent = nullptr);
     QCustomPlot* plot() const { return plot_; }
-    // Recomputes the curves for this base (alpha, beta, gamma, base resolution) and marks phi.
-    void setBase(const EfficientNetScaling& base, int inChannels, int numClasses, double markPhi);
+    // Recomputes the curves for this unscaled model and the scaling's alpha, beta, gamma, and
+    // marks phi (< 0: no mark).
+    void setBase(const ModelSpec& base, const Scaling& scaling, double markPhi);
     int curveCount() const;
 
 private:

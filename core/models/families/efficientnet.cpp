@@ -90,15 +90,16 @@ public:
         const ModelSpec& s = plan_.spec;
         const double eps = s.number("bn_eps"), momentum = s.number("bn_momentum");
         features = Seq();
-        features->push_back(convNormAct(s.inChannels, plan_.stages[0].channels, 3, 2, 1,
-                                        Act::SiLU, eps, momentum));
+        features->push_back(
+            convNormAct(s.inChannels, plan_.stages[0].channels, 3, 2, 1, Act::SiLU, eps, momentum));
         const double total = double(plan_.blocks.size());
         const double sd = s.number("stochastic_depth");
         for (int st = 1; st <= plan_.stageCount(); ++st) {
             Seq stage;
             for (size_t i = 0; i < plan_.blocks.size(); ++i) {
                 if (plan_.blocks[i].stage == st) {
-                    stage->push_back(MBConv(plan_.blocks[i], sd * double(i) / total, eps, momentum));
+                    stage->push_back(
+                        MBConv(plan_.blocks[i], sd * double(i) / total, eps, momentum));
                 }
             }
             features->push_back(stage);
@@ -154,13 +155,41 @@ public:
         summary =
             "MBConv blocks with squeeze-excitation (Tan & Le 2019); B0-B7 by compound scaling";
         params = {
-            {"dropout", "Dropout", ParamKind::Real, 0.0, 0.99, 0.2, {}, 8,
+            {"dropout",
+             "Dropout",
+             ParamKind::Real,
+             0.0,
+             0.99,
+             0.2,
+             {},
+             8,
              "classifier dropout probability"},
-            {"stochastic_depth", "Stochastic depth", ParamKind::Real, 0.0, 0.99, 0.2, {}, 8,
+            {"stochastic_depth",
+             "Stochastic depth",
+             ParamKind::Real,
+             0.0,
+             0.99,
+             0.2,
+             {},
+             8,
              "drop probability of the last block's residual branch, scaled linearly by index"},
-            {"bn_eps", "BN epsilon", ParamKind::Real, 1e-8, 0.1, 1e-5, {}, 8,
+            {"bn_eps",
+             "BN epsilon",
+             ParamKind::Real,
+             1e-8,
+             0.1,
+             1e-5,
+             {},
+             8,
              "BatchNorm epsilon (torchvision: 1e-3 for B5-B7)"},
-            {"bn_momentum", "BN momentum", ParamKind::Real, 0.0, 1.0, 0.1, {}, 8,
+            {"bn_momentum",
+             "BN momentum",
+             ParamKind::Real,
+             0.0,
+             1.0,
+             0.1,
+             {},
+             8,
              "BatchNorm running-statistics momentum (torchvision: 0.01 for B5-B7)"},
         };
         // b, width, depth, resolution, dropout
@@ -249,7 +278,7 @@ public:
             PruneGroup g;
             g.block = int(i);
             g.producer = p + "0.0.weight";
-            g.members = {{p + "0.0.weight", 0}, {p + "1.0.weight", 0}, {p + "2.fc1.weight", 1},
+            g.members = {{p + "0.0.weight", 0},   {p + "1.0.weight", 0}, {p + "2.fc1.weight", 1},
                          {p + "2.fc2.weight", 0}, {p + "2.fc2.bias", 0}, {p + "3.0.weight", 1}};
             addBatchNormMembers(g, p + "0.1");
             addBatchNormMembers(g, p + "1.1");

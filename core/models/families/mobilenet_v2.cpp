@@ -39,7 +39,8 @@ public:
         if (hasExpand) {
             conv->push_back(convNormAct(p.in, hidden, 1, 1, 1, Act::ReLU6, 1e-5, 0.1));
         }
-        conv->push_back(convNormAct(hidden, hidden, p.kernel, p.stride, hidden, Act::ReLU6, 1e-5, 0.1));
+        conv->push_back(
+            convNormAct(hidden, hidden, p.kernel, p.stride, hidden, Act::ReLU6, 1e-5, 0.1));
         conv->push_back(nn::Conv2d(nn::Conv2dOptions(hidden, p.out, 1).bias(false)));
         conv->push_back(nn::BatchNorm2d(p.out));
         register_module("conv", conv);
@@ -129,7 +130,14 @@ public:
         label = "MobileNetV2";
         summary = "inverted residuals with linear bottlenecks and ReLU6 (Sandler et al. 2018)";
         params = {
-            {"dropout", "Dropout", ParamKind::Real, 0.0, 0.99, 0.2, {}, 8,
+            {"dropout",
+             "Dropout",
+             ParamKind::Real,
+             0.0,
+             0.99,
+             0.2,
+             {},
+             8,
              "classifier dropout probability"},
         };
         for (double w : {1.0, 0.35, 0.5, 0.75, 1.4}) {

@@ -26,7 +26,7 @@ constexpr int kMaxChannels = 16384;         // a stage wider than this would not
 struct Layout {
     std::vector<int> blocks;  // blocks per stage as given (before depth scaling)
     bool bottleneck = false;
-    int baseWidth = 64;       // first stage's planes
+    int baseWidth = 64;  // first stage's planes
     int groups = 1;
     int widthPerGroup = 64;
     bool imagenetStem = true;
@@ -41,7 +41,8 @@ Layout layoutOf(const ModelSpec& s) {
     l.groups = s.integer("groups");
     l.widthPerGroup = s.integer("width_per_group");
     const std::string stem = s.text("stem");
-    l.imagenetStem = stem == "imagenet" || (stem == "auto" && s.resolution >= kAutoImageNetStemFrom);
+    l.imagenetStem =
+        stem == "imagenet" || (stem == "auto" && s.resolution >= kAutoImageNetStemFrom);
     l.projection = s.text("shortcut") == "projection";
     return l;
 }
@@ -57,8 +58,11 @@ nn::Conv2d conv(int64_t in, int64_t out, int64_t k, int64_t stride, int64_t grou
 class ResBlockImpl : public nn::Module {
 public:
     ResBlockImpl(const BlockPlan& p, const Layout& l)
-        : bottleneck_(l.bottleneck), projection_(l.projection), stride_(p.stride),
-          padChannels_(p.out - p.in), downsample_(p.stride != 1 || p.in != p.out) {
+        : bottleneck_(l.bottleneck),
+          projection_(l.projection),
+          stride_(p.stride),
+          padChannels_(p.out - p.in),
+          downsample_(p.stride != 1 || p.in != p.out) {
         const int mid = p.inner[0];
         if (bottleneck_) {
             const int mid2 = p.inner[1];
@@ -124,8 +128,8 @@ public:
         const Layout l = layoutOf(s);
         const int stemOut = int(plan_.stages[0].channels);
         stemPool_ = l.imagenetStem;
-        conv1 = register_module("conv1", conv(s.inChannels, stemOut, l.imagenetStem ? 7 : 3,
-                                              l.imagenetStem ? 2 : 1));
+        conv1 = register_module(
+            "conv1", conv(s.inChannels, stemOut, l.imagenetStem ? 7 : 3, l.imagenetStem ? 2 : 1));
         bn1 = register_module("bn1", nn::BatchNorm2d(stemOut));
         for (int st = 1; st <= plan_.stageCount(); ++st) {
             nn::Sequential layer;
@@ -227,24 +231,70 @@ public:
         label = "ResNet";
         summary = "residual networks: ResNet, ResNeXt (groups) and wide ResNets (width per group)";
         params = {
-            {"blocks", "Blocks per stage", ParamKind::IntList, 1, 200, std::vector<int>{2, 2, 2, 2},
-             {}, 8, "residual blocks per stage; planes double per stage"},
-            {"block", "Block", ParamKind::Choice, 0, 0, std::string("basic"),
-             {"basic", "bottleneck"}, 8,
+            {"blocks",
+             "Blocks per stage",
+             ParamKind::IntList,
+             1,
+             200,
+             std::vector<int>{2, 2, 2, 2},
+             {},
+             8,
+             "residual blocks per stage; planes double per stage"},
+            {"block",
+             "Block",
+             ParamKind::Choice,
+             0,
+             0,
+             std::string("basic"),
+             {"basic", "bottleneck"},
+             8,
              "basic: two 3x3 convs; bottleneck: 1x1-3x3-1x1 with 4x output channels"},
-            {"base_width", "Base width", ParamKind::Int, 4, 512, 64.0, {}, 8,
+            {"base_width",
+             "Base width",
+             ParamKind::Int,
+             4,
+             512,
+             64.0,
+             {},
+             8,
              "planes of the first stage (64 ImageNet, 16 CIFAR); the stem has as many channels"},
-            {"groups", "Groups", ParamKind::Int, 1, 256, 1.0, {}, 8,
+            {"groups",
+             "Groups",
+             ParamKind::Int,
+             1,
+             256,
+             1.0,
+             {},
+             8,
              "groups of the 3x3 conv, ResNeXt's cardinality (bottleneck blocks only)"},
-            {"width_per_group", "Width per group", ParamKind::Int, 1, 1024, 64.0, {}, 8,
+            {"width_per_group",
+             "Width per group",
+             ParamKind::Int,
+             1,
+             1024,
+             64.0,
+             {},
+             8,
              "3x3 conv channels per group at 64 planes (torchvision's width_per_group: 4 for "
              "resnext50_32x4d, 128 for wide_resnet50_2; bottleneck only)"},
-            {"stem", "Stem", ParamKind::Choice, 0, 0, std::string("auto"),
-             {"auto", "imagenet", "small"}, 8,
+            {"stem",
+             "Stem",
+             ParamKind::Choice,
+             0,
+             0,
+             std::string("auto"),
+             {"auto", "imagenet", "small"},
+             8,
              "imagenet: 7x7/2 conv + 3x3/2 max-pool; small: 3x3/1 conv; auto: imagenet from 128 "
              "px"},
-            {"shortcut", "Shortcut", ParamKind::Choice, 0, 0, std::string("projection"),
-             {"projection", "zero-pad"}, 8,
+            {"shortcut",
+             "Shortcut",
+             ParamKind::Choice,
+             0,
+             0,
+             std::string("projection"),
+             {"projection", "zero-pad"},
+             8,
              "how a block that changes shape adds its input: 1x1 conv + BN (option B) or "
              "subsampling with zero channels (option A, no parameters)"},
         };
@@ -258,6 +308,8 @@ public:
             imagenet("resnext101_32x8d", {"resnext-101-32x8d"}, {3, 4, 23, 3}, true, 32, 8),
             imagenet("wide_resnet50_2", {"wide-resnet-50-2"}, {3, 4, 6, 3}, true, 1, 128),
             imagenet("wide_resnet101_2", {"wide-resnet-101-2"}, {3, 4, 23, 3}, true, 1, 128),
+            cifar(8),
+            cifar(14),
             cifar(20),
             cifar(32),
             cifar(44),
@@ -343,10 +395,10 @@ public:
                     const int mid = b.inner(width);
                     const int mid2 = b.inner(width);
                     if (mid % l.groups != 0 || mid2 % l.groups != 0) {
-                        throw SpecError("model plan: block " + path + ": inner widths " +
-                                        std::to_string(mid) + "/" + std::to_string(mid2) +
-                                        " are not divisible by groups = " +
-                                        std::to_string(l.groups));
+                        throw SpecError(
+                            "model plan: block " + path + ": inner widths " + std::to_string(mid) +
+                            "/" + std::to_string(mid2) +
+                            " are not divisible by groups = " + std::to_string(l.groups));
                     }
                     b.conv(p + "conv1", blockIn, mid, 1, 1);
                     b.bn(p + "bn1", mid);
