@@ -86,8 +86,8 @@ void runTour(MainWindow& window, const QString& dir, const QString& sessionDir) 
     t->setTestSubset(2000);
 
     ModelDesigner* d = window.designer();
-    d->setFamily("efficientnet");
-    d->setPreset("efficientnet-b0");
+    d->setFamily("mobilenet-v2");
+    d->setPreset("mobilenet-v2");
     d->setScalingMode(Scaling::Mode::Compound);
     d->setPhi(1.0);
     window.leftTabs()->setCurrentIndex(0);

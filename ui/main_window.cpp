@@ -154,6 +154,7 @@ QWidget* MainWindow::buildLeftPanel() {
 
     auto* buttons = new QHBoxLayout;
     addButton_ = new QPushButton(tr("Add variant"));
+    addButton_->setObjectName("addVariantButton");
     addButton_->setToolTip(
         tr("Queue the current design with the current data and training "
            "settings (Ctrl+Shift+A)"));

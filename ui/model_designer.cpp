@@ -131,6 +131,9 @@ QWidget* ModelDesigner::buildFamilyPage(FamilyPage& page) {
         page.preset->addItem(QString("%1  (%2)").arg(qs(p.name), qs(p.note)), qs(p.name));
     }
     page.preset->setToolTip(tr("A published configuration; the fields below start from it"));
+    // Long preset notes must not widen the whole panel.
+    page.preset->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    page.preset->setMinimumContentsLength(16);
     form->addRow(tr("Preset"), page.preset);
     for (const ParamDecl& d : f.params) {
         const QString tipText = QString("%1 (%2)").arg(qs(d.meaning), qs(paramRange(d)));
@@ -156,6 +159,8 @@ QWidget* ModelDesigner::buildFamilyPage(FamilyPage& page) {
             }
             case ParamKind::Choice: {
                 auto* c = new QComboBox;
+                c->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+                c->setMinimumContentsLength(10);
                 for (const std::string& choice : d.choices) {
                     c->addItem(qs(choice));
                 }
@@ -193,6 +198,8 @@ QWidget* ModelDesigner::buildScalingBox() {
     auto* v = new QVBoxLayout(box);
     auto* form = new QFormLayout;
     scaleMode_ = new QComboBox;
+    scaleMode_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    scaleMode_->setMinimumContentsLength(12);
     scaleMode_->addItems(
         {tr("None (the preset as is)"), tr("Manual (w, d, r)"), tr("Compound (φ, α, β, γ)")});
     scaleMode_->setToolTip(
