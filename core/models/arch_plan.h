@@ -115,6 +115,11 @@ public:
     void conv(const std::string& path, int64_t in, int64_t out, int kernel, int stride,
               int groups = 1, bool bias = false);
     void bn(const std::string& path, int64_t channels);
+    // torchvision's Conv2dNormActivation: conv `path.0`, BN `path.1`, activation `path.2`.
+    void convNormAct(const std::string& path, int64_t in, int64_t out, int kernel, int stride,
+                     int groups, ActKind act);
+    // Global average pool, `classifier.0` dropout and `classifier.1` linear to `classes`.
+    void dropoutClassifier(int64_t features, int64_t classes);
     void act(const std::string& path, ActKind kind, int64_t channels);
     void squeezeExcite(const std::string& path, int64_t channels, int64_t squeeze, ActKind inner);
     void maxPool(const std::string& path, int64_t channels, int kernel, int stride);

@@ -113,6 +113,22 @@ void PlanBuilder::bn(const std::string& path, int64_t c) {
     plan_.activationValuesPerImage += c * side_ * side_;
 }
 
+void PlanBuilder::convNormAct(const std::string& path, int64_t in, int64_t out, int kernel,
+                              int stride, int groups, ActKind a) {
+    conv(path + ".0", in, out, kernel, stride, groups);
+    bn(path + ".1", out);
+    if (a != ActKind::None) {
+        act(path + ".2", a, out);
+    }
+}
+
+void PlanBuilder::dropoutClassifier(int64_t features, int64_t classes) {
+    globalPool("avgpool", features);
+    dropout("classifier.0", features);
+    linear("classifier.1", features, classes);
+    setFeatureDim(features);
+}
+
 void PlanBuilder::act(const std::string& path, ActKind kind, int64_t c) {
     push(LayerKind::Activation, path, c, c).act = kind;
     plan_.activationValuesPerImage += c * side_ * side_;

@@ -204,9 +204,7 @@ public:
         const double w = spec.width, d = spec.depth;
         const int stemOut = roundFilters(kStem, w);
         b.setStage(0);
-        b.conv("features.0.0", spec.inChannels, stemOut, 3, 2);
-        b.bn("features.0.1", stemOut);
-        b.act("features.0.2", ActKind::SiLU, stemOut);
+        b.convNormAct("features.0", spec.inChannels, stemOut, 3, 2, 1, ActKind::SiLU);
         b.markStage(0, "stem", "features.0", stemOut, 0, 2);
         int in = stemOut;
         int index = 1;
@@ -226,19 +224,14 @@ public:
                 const int expanded = hasExpand ? b.inner(planned) : blockIn;
                 int i = 0;
                 if (hasExpand) {
-                    b.conv(p + "0.0", blockIn, expanded, 1, 1);
-                    b.bn(p + "0.1", expanded);
-                    b.act(p + "0.2", ActKind::SiLU, expanded);
+                    b.convNormAct(p + "0", blockIn, expanded, 1, 1, 1, ActKind::SiLU);
                     i = 1;
                 }
-                const std::string dw = p + std::to_string(i);
-                b.conv(dw + ".0", expanded, expanded, row.kernel, stride, expanded);
-                b.bn(dw + ".1", expanded);
-                b.act(dw + ".2", ActKind::SiLU, expanded);
+                b.convNormAct(p + std::to_string(i), expanded, expanded, row.kernel, stride,
+                              expanded, ActKind::SiLU);
                 b.squeezeExcite(p + std::to_string(i + 1), expanded, std::max(1, blockIn / 4),
                                 ActKind::SiLU);
-                b.conv(p + std::to_string(i + 2) + ".0", expanded, out, 1, 1);
-                b.bn(p + std::to_string(i + 2) + ".1", out);
+                b.convNormAct(p + std::to_string(i + 2), expanded, out, 1, 1, 1, ActKind::None);
                 if (stride == 1 && blockIn == out) {
                     b.add(path, out);
                 }
@@ -251,14 +244,9 @@ public:
         const std::string head = "features." + std::to_string(index);
         const int headOut = kHeadFactor * in;
         b.setStage(index);
-        b.conv(head + ".0", in, headOut, 1, 1);
-        b.bn(head + ".1", headOut);
-        b.act(head + ".2", ActKind::SiLU, headOut);
+        b.convNormAct(head, in, headOut, 1, 1, 1, ActKind::SiLU);
         b.setStage(index + 1);
-        b.globalPool("avgpool", headOut);
-        b.dropout("classifier.0", headOut);
-        b.linear("classifier.1", headOut, spec.numClasses);
-        b.setFeatureDim(headOut);
+        b.dropoutClassifier(headOut, spec.numClasses);
     }
 
     ScaleModel build(const ArchPlan& plan) const override {

@@ -162,9 +162,7 @@ public:
         const int stemOut = roundFilters(kStem, w);
         const int last = makeDivisible(kLastChannel * std::max(1.0, w), 8);
         b.setStage(0);
-        b.conv("features.0.0", spec.inChannels, stemOut, 3, 2);
-        b.bn("features.0.1", stemOut);
-        b.act("features.0.2", ActKind::ReLU6, stemOut);
+        b.convNormAct("features.0", spec.inChannels, stemOut, 3, 2, 1, ActKind::ReLU6);
         b.markStage(0, "stem", "features.0", stemOut, 0, 2);
         int in = stemOut;
         int index = 1;  // features.<index>
@@ -182,15 +180,11 @@ public:
                 int j = 0;
                 if (row.expand != 1) {
                     hidden = b.inner(int(std::lround(in * double(row.expand))));
-                    b.conv(p + "0.0", in, hidden, 1, 1);
-                    b.bn(p + "0.1", hidden);
-                    b.act(p + "0.2", ActKind::ReLU6, hidden);
+                    b.convNormAct(p + "0", in, hidden, 1, 1, 1, ActKind::ReLU6);
                     j = 1;
                 }
-                const std::string dw = p + std::to_string(j);
-                b.conv(dw + ".0", hidden, hidden, 3, stride, hidden);
-                b.bn(dw + ".1", hidden);
-                b.act(dw + ".2", ActKind::ReLU6, hidden);
+                b.convNormAct(p + std::to_string(j), hidden, hidden, 3, stride, hidden,
+                              ActKind::ReLU6);
                 b.conv(p + std::to_string(j + 1), hidden, out, 1, 1);
                 b.bn(p + std::to_string(j + 2), out);
                 if (stride == 1 && in == out) {
@@ -205,14 +199,9 @@ public:
         }
         const std::string head = "features." + std::to_string(index);
         b.setStage(stage);
-        b.conv(head + ".0", in, last, 1, 1);
-        b.bn(head + ".1", last);
-        b.act(head + ".2", ActKind::ReLU6, last);
+        b.convNormAct(head, in, last, 1, 1, 1, ActKind::ReLU6);
         b.setStage(stage + 1);
-        b.globalPool("avgpool", last);
-        b.dropout("classifier.0", last);
-        b.linear("classifier.1", last, spec.numClasses);
-        b.setFeatureDim(last);
+        b.dropoutClassifier(last, spec.numClasses);
     }
 
     ScaleModel build(const ArchPlan& plan) const override {
