@@ -25,4 +25,9 @@ public:
     explicit SpecError(const std::string& message) : Error(message) {}
 };
 
+// A library's exception (LibTorch's c10::Error, nlohmann::json, OpenCV, std::filesystem) as one
+// line for people: no backtrace, no "Exception raised from ...", no "[json.exception...]" tag,
+// at most ~200 characters. (core/runtime.cpp)
+std::string libraryMessage(const std::exception& e);
+
 }  // namespace scalelab

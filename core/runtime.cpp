@@ -8,8 +8,12 @@
 #endif
 
 #include <algorithm>
+#include <cstdio>
+#include <fstream>
+
 #include <limits>
 #include <thread>
+#include "core/error.h"
 
 namespace scalelab {
 
@@ -33,7 +37,77 @@ bool keepFreedMemory() {
 #endif
 }
 
+std::string libraryMessage(const std::exception& e) {
+    std::string m;
+    if (const auto* c = dynamic_cast<const c10::Error*>(&e)) {
+        m = c->msg();
+    } else {
+        m = e.what();
+    }
+    const size_t raised = m.find("Exception raised from");
+    if (raised != std::string::npos) {
+        m = m.substr(0, raised);
+    }
+    const size_t nl = m.find('\n');
+    if (nl != std::string::npos) {
+        m = m.substr(0, nl);
+    }
+    // "[json.exception.type_error.305] cannot use ..." -> "cannot use ..."
+    if (m.rfind("[json.exception.", 0) == 0) {
+        const size_t close = m.find("] ");
+        if (close != std::string::npos) {
+            m = m.substr(close + 2);
+        }
+    }
+    while (!m.empty() && (m.back() == ' ' || m.back() == '\n')) {
+        m.pop_back();
+    }
+    if (m.size() > 200) {
+        m = m.substr(0, 200) + "...";
+    }
+    return m.empty() ? "an error without a message" : m;
+}
+
+int maxThreads() {
+    return 4 * std::max(1, int(std::thread::hardware_concurrency()));
+}
+
+void checkThreadCount(int requested, const std::string& what) {
+    if (requested < 0 || requested > maxThreads()) {
+        throw SpecError(what + " = " + std::to_string(requested) + " is out of range (0 = every " +
+                        "core, or 1.." + std::to_string(maxThreads()) + ": at most 4 x the " +
+                        std::to_string(maxThreads() / 4) + " hardware threads)");
+    }
+}
+
+uint64_t availableMemoryBytes() {
+    std::ifstream in("/proc/meminfo");
+    std::string key;
+    uint64_t kb = 0;
+    std::string unit;
+    while (in >> key >> kb >> unit) {
+        if (key == "MemAvailable:") {
+            return kb * 1024;
+        }
+    }
+    return 0;
+}
+
+void checkMemory(const std::string& what, double bytes, bool allowed,
+                 const std::string& overrideHint) {
+    const uint64_t avail = availableMemoryBytes();
+    if (allowed || avail == 0 || bytes <= double(avail)) {
+        return;
+    }
+    char buf[256];
+    std::snprintf(buf, sizeof buf, "%s needs about %.1f GiB but only %.1f GiB are available",
+                  what.c_str(), bytes / double(1 << 30), double(avail) / double(1 << 30));
+    throw SpecError(std::string(buf) + "; lower the batch size or resolution" +
+                    (overrideHint.empty() ? "" : ", or pass " + overrideHint + " to try anyway"));
+}
+
 int applyThreadCount(int requested) {
+    checkThreadCount(requested, "threads");
     const int cores = std::max(1, int(std::thread::hardware_concurrency()));
     torch::set_num_threads(requested > 0 ? requested : cores);
     return torch::get_num_threads();

@@ -1,6 +1,7 @@
 #pragma once
 // What the compute side of this process has: LibTorch version, CUDA, threads. Torch-free.
 
+#include <cstdint>
 #include <string>
 
 namespace scalelab {
@@ -14,6 +15,20 @@ struct RuntimeInfo {
 };
 
 RuntimeInfo runtimeInfo();
+
+// The most intra-op threads a run may ask for: 4 x the machine's hardware threads.
+int maxThreads();
+// Checks a requested thread count (0 = every core) against 0..maxThreads(). Throws SpecError
+// naming `what` ("--threads", "config.json: threads") and the allowed range.
+void checkThreadCount(int requested, const std::string& what);
+
+// Memory the system can still give this process, bytes (MemAvailable; 0 when unknown).
+uint64_t availableMemoryBytes();
+// Refuses (SpecError) a plan that needs more than the memory available: `what` needs about
+// `bytes`. `overrideHint` names the flag that allows it anyway ("--allow-memory"); with
+// `allowed` the check only passes.
+void checkMemory(const std::string& what, double bytes, bool allowed,
+                 const std::string& overrideHint);
 
 // Sets LibTorch's intra-op thread count: `requested` > 0 as given, 0 = every hardware thread of
 // the machine (LibTorch's OpenMP default can be lower). Returns the count now in use.

@@ -10,7 +10,7 @@ core_packages=(
     build-essential cmake ninja-build ccache pkg-config
     libtorch-dev
     libopenblas0-pthread        # mandatory: without it LibTorch falls back to reference BLAS (~50x slower)
-    zlib1g-dev nlohmann-json3-dev libopencv-dev libgtest-dev
+    zlib1g-dev libssl-dev nlohmann-json3-dev libopencv-dev libgtest-dev
     dataset-fashion-mnist       # the default dataset, /usr/share/datasets/fashion-mnist
     python3 python3-torchvision # test oracle and benchmark peer (/usr/bin/python3)
 )

@@ -1,6 +1,9 @@
 #include "app/cli/args.h"
 
+#include <cerrno>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 
 namespace scalelab::cli {
 
@@ -44,38 +47,43 @@ std::string Args::get(const std::string& name, const std::string& fallback) cons
     return it == values_.end() ? fallback : it->second;
 }
 
-int Args::getInt(const std::string& name, int fallback) const {
+int Args::getInt(const std::string& name, int fallback, int min, int max) const {
     auto it = values_.find(name);
     if (it == values_.end()) {
         return fallback;
     }
-    try {
-        size_t used = 0;
-        const long v = std::stol(it->second, &used);
-        if (used != it->second.size()) {
-            throw std::invalid_argument("trailing");
-        }
-        return int(v);
-    } catch (const std::exception&) {
-        throw UsageError("--" + name + " expects an integer, got '" + it->second + "'");
+    const std::string& text = it->second;
+    const std::string range = std::to_string(min) + ".." + std::to_string(max);
+    errno = 0;
+    char* end = nullptr;
+    const long long v = std::strtoll(text.c_str(), &end, 10);
+    if (text.empty() || end == text.c_str() || *end != '\0') {
+        throw UsageError("--" + name + " expects a whole number in " + range + ", got '" + text +
+                         "'");
     }
+    if (errno == ERANGE || v < min || v > max) {
+        throw UsageError("--" + name + " = " + text + " is out of range (allowed: " + range + ")");
+    }
+    return int(v);
 }
 
-double Args::getDouble(const std::string& name, double fallback) const {
+double Args::getDouble(const std::string& name, double fallback, double min, double max) const {
     auto it = values_.find(name);
     if (it == values_.end()) {
         return fallback;
     }
-    try {
-        size_t used = 0;
-        const double v = std::stod(it->second, &used);
-        if (used != it->second.size() || !std::isfinite(v)) {
-            throw std::invalid_argument("bad");
-        }
-        return v;
-    } catch (const std::exception&) {
-        throw UsageError("--" + name + " expects a finite number, got '" + it->second + "'");
+    const std::string& text = it->second;
+    char* end = nullptr;
+    const double v = std::strtod(text.c_str(), &end);
+    if (text.empty() || end == text.c_str() || *end != '\0' || !std::isfinite(v)) {
+        throw UsageError("--" + name + " expects a finite number, got '" + text + "'");
     }
+    if (v < min || v > max) {
+        char buf[96];
+        std::snprintf(buf, sizeof buf, "%g..%g", min, max);
+        throw UsageError("--" + name + " = " + text + " is out of range (allowed: " + buf + ")");
+    }
+    return v;
 }
 
 }  // namespace scalelab::cli

@@ -23,8 +23,13 @@ public:
 
     bool has(const std::string& name) const { return values_.count(name) || flags_.count(name); }
     std::string get(const std::string& name, const std::string& fallback = {}) const;
-    int getInt(const std::string& name, int fallback) const;
-    double getDouble(const std::string& name, double fallback) const;
+    // A whole number in [min, max]: no wrap-around, no trailing garbage; the message names the
+    // option and its range.
+    int getInt(const std::string& name, int fallback, int min = -2147483647 - 1,
+               int max = 2147483647) const;
+    // A finite number in [min, max], parsed whole ("1e-3" yes, "0.1x" no).
+    double getDouble(const std::string& name, double fallback, double min = -1e300,
+                     double max = 1e300) const;
     bool flag(const std::string& name) const { return flags_.count(name) > 0; }
 
 private:

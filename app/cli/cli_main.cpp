@@ -8,6 +8,7 @@
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
 #include "app/cli/model_args.h"
+#include "app/cli/terminal_progress.h"
 #include "core/error.h"
 #include "core/runtime.h"
 
@@ -27,7 +28,8 @@ commands:
         [--optimizer sgd|adamw] [--subset N] [--device auto|cpu|cuda[:N]] --out DIR [--jsonl]
         [--momentum M --no-nesterov --weight-decay WD --label-smoothing S
          --schedule cosine|step|constant --warmup-epochs E --step-epochs N --step-gamma G
-         --val-fraction F --test-subset N --seed S --threads T --crop-padding P --hflip]
+         --val-fraction F --test-subset N --seed S --threads T --crop-padding P --hflip
+         --allow-memory]
                                 train into a run folder (Ctrl-C stops after the current batch;
                                 exit 0 completed, 3 diverged, 130 cancelled)
   train --resume DIR            continue a run from its last finished epoch
@@ -42,7 +44,8 @@ commands:
                                 stage activations grid, Grad-CAM overlay and input as PNGs
   bench --model NAME [--resolution PX] [--batch-size B] [--steps N] [--device D] [--json]
                                 training and inference images/s on random data (warm-up
-                                excluded); --no-channels-last, --torch-depthwise to compare
+                                excluded); --no-channels-last, --torch-depthwise to compare;
+                                --allow-memory runs a batch above the available memory
   bench-ops [--batch-size B] [--reps R]
                                 kernel timings: depthwise conv (LibTorch vs ours), matmul peak
   version                       ScaleLab, LibTorch, device and thread count
@@ -71,6 +74,13 @@ int main(int argc, char** argv) {
     }
     const std::string command = args[0];
     args.erase(args.begin());
+    for (const std::string& a : args) {
+        if (a == "--help" || a == "-h") {  // every subcommand: the usage, exit 0
+            std::fputs(usage().c_str(), stdout);
+            return 0;
+        }
+    }
+    cli::installInterruptHandlers();  // Ctrl-C cancels loading, training and evaluation alike
     try {
         keepFreedMemory();    // reuse freed activations instead of faulting fresh pages in
         applyThreadCount(0);  // every core unless a command says otherwise
@@ -112,11 +122,15 @@ int main(int argc, char** argv) {
     } catch (const cli::UsageError& e) {
         std::cerr << "scalelab-cli " << command << ": " << e.what() << "\n\n" << usage();
         return 2;
+    } catch (const Cancelled&) {
+        std::cerr << "cancelled (interrupted)\n";
+        return 130;
     } catch (const Error& e) {
         std::cerr << "error: " << e.what() << "\n";
         return 1;
     } catch (const std::exception& e) {
-        std::cerr << "error (unexpected): " << e.what() << "\n";
+        // A library's own exception that no check caught first: one line, no internals.
+        std::cerr << "error: " << command << ": " << libraryMessage(e) << "\n";
         return 1;
     }
 }

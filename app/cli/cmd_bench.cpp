@@ -11,12 +11,15 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "core/models/analysis.h"
+#include "core/runtime.h"
+
 namespace scalelab::cli {
 
 int runBenchOps(const std::vector<std::string>& argv) {
     Args args(argv, {"batch-size", "reps"}, {});
-    const int batch = args.getInt("batch-size", 128);
-    const int reps = args.getInt("reps", 5);
+    const int batch = args.getInt("batch-size", 128, 1, 65536);
+    const int reps = args.getInt("reps", 5, 1, 10000);
     std::printf("matmul 2048x2048 float32: %.1f GFLOP/s\n\n", benchMatmulGflops(2048, reps));
     std::printf("%-42s %12s %12s %12s %12s %8s\n",
                 "depthwise conv, batch " + std::to_string(batch) == ""
@@ -35,7 +38,7 @@ int runBench(const std::vector<std::string>& argv) {
     std::set<std::string> opts = modelValueOptions();
     opts.erase("resolution");  // here --resolution is the input size in px
     opts.insert({"resolution", "batch-size", "steps", "warmup", "device", "threads"});
-    Args args(argv, opts, {"json", "no-channels-last", "torch-depthwise"});
+    Args args(argv, opts, {"json", "no-channels-last", "torch-depthwise", "allow-memory"});
     // --resolution PX is the input side; the spec is built at that base resolution.
     std::vector<std::string> specArgs;
     for (const auto& key : modelValueOptions()) {
@@ -50,16 +53,20 @@ int runBench(const std::vector<std::string>& argv) {
     }
     BenchOptions o;
     o.spec = modelSpecFromArgs(Args(specArgs, modelValueOptions(), {}));
-    o.batchSize = args.getInt("batch-size", 128);
-    o.steps = args.getInt("steps", 10);
-    o.warmup = args.getInt("warmup", 2);
+    o.batchSize = args.getInt("batch-size", 128, 1, 65536);
+    o.steps = args.getInt("steps", 10, 1, 100000);
+    o.warmup = args.getInt("warmup", 2, 0, 100000);
     o.device = args.get("device", "auto");
-    o.threads = args.getInt("threads", 0);
+    o.threads = args.getInt("threads", 0, 0, maxThreads());
     o.channelsLast = !args.flag("no-channels-last");
     o.fastDepthwise = !args.flag("torch-depthwise");
     if (o.batchSize < 1 || o.steps < 1 || o.warmup < 0) {
         throw UsageError("--batch-size and --steps must be >= 1, --warmup >= 0");
     }
+    // Before anything is allocated: a batch that cannot fit is refused, not OOM-killed.
+    checkMemory("bench of " + o.spec.name + " at batch " + std::to_string(o.batchSize),
+                analyzeModel(o.spec).trainingMemoryBytes(o.batchSize), args.flag("allow-memory"),
+                "--allow-memory");
     const BenchResult r = benchModel(o);
     if (args.flag("json")) {
         nlohmann::ordered_json j;

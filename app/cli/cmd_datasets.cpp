@@ -28,7 +28,7 @@ int runDatasets(const std::vector<std::string>& argv) {
 int runDatasetInfo(const std::vector<std::string>& argv) {
     Args args(argv, {"dataset", "image-size"}, {"json"});
     DatasetSpec spec = parseDatasetSpec(args.get("dataset", "fashion-mnist"));
-    spec.folderImageSize = args.getInt("image-size", 0);
+    spec.folderImageSize = args.getInt("image-size", 0, 0, 1024);
     DatasetSummary s;
     {
         TerminalProgress bar("loading " + toString(spec));

@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "core/models/analysis.h"
 #include "core/models/model_api.h"
+#include "core/train/run_folder.h"
 
 namespace scalelab::cli {
 
@@ -40,7 +41,7 @@ int runInfo(const std::vector<std::string>& argv) {
     const ModelArgs m = parseModelArgs(args);
     const ModelSpec& spec = m.spec;
     const ModelAnalysis a = analyzeModel(spec);
-    const int64_t batch = args.getInt("batch-size", 128);
+    const int64_t batch = args.getInt("batch-size", 128, 1, 65536);
     if (batch < 1 || batch > 65536) {
         throw SpecError("--batch-size = " + args.get("batch-size") + " must be 1..65536");
     }
@@ -138,8 +139,9 @@ int runParityCase(const std::vector<std::string>& argv) {
         throw UsageError("parity-case needs --out DIR");
     }
     const ModelSpec spec = modelSpecFromArgs(args);
-    writeParityCase(spec, uint64_t(args.getInt("seed", 1)), args.getInt("batch", 2),
-                    args.get("out"));
+    requireNoRunFiles(args.get("out"), "--out");  // never replaces a trained run's weights
+    writeParityCase(spec, uint64_t(args.getInt("seed", 1, 0, 2147483647)),
+                    args.getInt("batch", 2, 1, 64), args.get("out"));
     std::printf("%s: weights.pt and io.pt written to %s\n", spec.name.c_str(),
                 args.get("out").c_str());
     return 0;

@@ -11,6 +11,7 @@
 #include "core/data/file_io.h"
 #include "core/inspect/features.h"
 #include "core/prune/prune_api.h"
+#include "core/train/run_folder.h"
 
 namespace scalelab::cli {
 
@@ -51,6 +52,7 @@ int runPrune(const std::vector<std::string>& argv) {
     if (!args.has("run") || !args.has("out")) {
         throw UsageError("prune needs --run DIR and --out FILE.csv");
     }
+    requireNotRunFile(args.get("out"), "--out");
     PruneSweepOptions o;
     o.runDir = args.get("run");
     o.methods.clear();
@@ -60,10 +62,10 @@ int runPrune(const std::vector<std::string>& argv) {
         o.methods.push_back(pruneMethodFromName(m));
     }
     o.levels = parseLevels(args.get("levels", "0,0.25,0.5,0.75"));
-    o.finetuneEpochs = args.getInt("finetune-epochs", 0);
+    o.finetuneEpochs = args.getInt("finetune-epochs", 0, 0, 1000);
     o.finetuneLr = args.getDouble("finetune-lr", 0.01);
-    o.finetuneSubset = args.getInt("finetune-subset", 0);
-    o.testSubset = args.getInt("test-subset", 0);
+    o.finetuneSubset = args.getInt("finetune-subset", 0, 0, 100000000);
+    o.testSubset = args.getInt("test-subset", 0, 0, 100000000);
     o.includeClassifier = args.flag("include-classifier");
     o.perStage = args.flag("per-stage");
     o.saveModelDir = args.get("save-model");
@@ -111,11 +113,11 @@ int runFeatures(const std::vector<std::string>& argv) {
     }
     FeatureRequest r;
     r.runDir = args.get("run");
-    r.testIndex = args.getInt("index", 0);
+    r.testIndex = args.getInt("index", 0, 0, 100000000);
     r.imagePath = args.get("image");
-    r.stage = args.getInt("stage", 1);
-    r.camClass = args.getInt("class", -1);
-    r.maxChannels = args.getInt("max-channels", 0);
+    r.stage = args.getInt("stage", 1, 0, 64);
+    r.camClass = args.getInt("class", -1, -1, 100000);
+    r.maxChannels = args.getInt("max-channels", 0, 0, 100000);
     r.sortByMean = !args.flag("by-index");
     const FeatureResult f = inspectFeatures(r);
     const auto paths = writeFeaturePngs(f, args.get("out"));

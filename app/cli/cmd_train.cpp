@@ -14,15 +14,11 @@
 #include "core/data/dataset_api.h"
 #include "core/train/train_api.h"
 
+#include "core/runtime.h"
+
 namespace scalelab::cli {
 
 namespace {
-
-std::atomic<bool> gInterrupted{false};
-
-extern "C" void onInterrupt(int) {
-    gInterrupted.store(true);
-}
 
 std::string pct(double fraction) {
     if (fraction < 0) {
@@ -86,7 +82,8 @@ int finish(const TrainSummary& s, bool jsonl) {
 
 TrainHooks makeHooks(bool jsonl, TerminalProgress& bar) {
     TrainHooks hooks;
-    hooks.cancel = &gInterrupted;
+    hooks.cancel = &interruptFlag();
+    hooks.loading = [](int64_t, int64_t) { return !interruptFlag().load(); };
     hooks.progress = [jsonl, &bar](const TrainProgress& p) {
         if (jsonl) {
             std::cout << progressJson(p).dump() << std::endl;
@@ -122,10 +119,8 @@ int runTrain(const std::vector<std::string>& argv) {
                  "step-epochs", "step-gamma",   "subset",          "val-fraction", "test-subset",
                  "seed",        "device",       "threads",         "crop-padding", "progress-every",
                  "out",         "resume",       "eval-batch-size"});
-    Args args(argv, opts, {"jsonl", "no-nesterov", "hflip", "no-channels-last"});
+    Args args(argv, opts, {"jsonl", "no-nesterov", "hflip", "no-channels-last", "allow-memory"});
     const bool jsonl = args.flag("jsonl");
-    std::signal(SIGINT, onInterrupt);
-    std::signal(SIGTERM, onInterrupt);
     TerminalProgress bar("training");
 
     if (args.has("resume")) {
@@ -169,8 +164,8 @@ int runTrain(const std::vector<std::string>& argv) {
     defaultTo("num-classes", std::to_string(ds.classNames.size()));
     defaultTo("base-resolution", std::max(ds.height, ds.width) <= 64 ? "32" : "224");
     c.model = modelSpecFromArgs(Args(specArgs, modelValueOptions(), {}));
-    c.epochs = args.getInt("epochs", 10);
-    c.batchSize = args.getInt("batch-size", 128);
+    c.epochs = args.getInt("epochs", 10, 1, 100000);
+    c.batchSize = args.getInt("batch-size", 128, 1, 65536);
     c.lr = args.getDouble("lr", 0.1);
     const std::string optName = args.get("optimizer", "sgd");
     if (optName != "sgd" && optName != "adamw") {
@@ -189,19 +184,20 @@ int runTrain(const std::vector<std::string>& argv) {
                  : sched == "step" ? ScheduleKind::Step
                                    : ScheduleKind::Constant;
     c.warmupEpochs = args.getDouble("warmup-epochs", 0.0);
-    c.stepEpochs = args.getInt("step-epochs", 30);
+    c.stepEpochs = args.getInt("step-epochs", 30, 1, 100000);
     c.stepGamma = args.getDouble("step-gamma", 0.1);
-    c.split.trainSubset = args.getInt("subset", 0);
+    c.split.trainSubset = args.getInt("subset", 0, 0, 100000000);
     c.split.valFraction = args.getDouble("val-fraction", 0.1);
-    c.split.testSubset = args.getInt("test-subset", 0);
-    c.seed = uint64_t(args.getInt("seed", 42));
+    c.split.testSubset = args.getInt("test-subset", 0, 0, 100000000);
+    c.seed = uint64_t(args.getInt("seed", 42, 0, 2147483647));
     c.device = args.get("device", "auto");
-    c.threads = args.getInt("threads", 0);
-    c.augment.cropPadding = args.getInt("crop-padding", 0);
+    c.threads = args.getInt("threads", 0, 0, maxThreads());
+    c.augment.cropPadding = args.getInt("crop-padding", 0, 0, 64);
     c.augment.horizontalFlip = args.flag("hflip");
-    c.progressEveryBatches = args.getInt("progress-every", 10);
+    c.progressEveryBatches = args.getInt("progress-every", 10, 1, 1000000);
     c.channelsLast = !args.flag("no-channels-last");
-    c.evalBatchSize = args.getInt("eval-batch-size", 500);
+    c.evalBatchSize = args.getInt("eval-batch-size", 500, 1, 65536);
+    c.allowAnyMemory = args.flag("allow-memory");
     if (!jsonl) {
         std::printf("%s on %s: %lld epochs, batch %lld, %s lr %.3g (%s), out %s\n",
                     describeSpec(c.model).c_str(), ds.name.c_str(), (long long)c.epochs,

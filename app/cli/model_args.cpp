@@ -77,14 +77,14 @@ const std::set<std::string>& modelValueOptions() {
 
 ModelArgs parseModelArgs(const Args& args) {
     const std::string name = args.get("model", "efficientnet-b0");
-    const int inChannels = args.getInt("in-channels", 3);
-    const int numClasses = args.has("num-classes") ? args.getInt("num-classes", 0) : 0;
+    const int inChannels = args.getInt("in-channels", 3, 1, 64);
+    const int numClasses = args.has("num-classes") ? args.getInt("num-classes", 0, 1, 100000) : 0;
     if (args.has("num-classes") && numClasses < 1) {
         throw SpecError("--num-classes = " + args.get("num-classes") + " must be 1..100000");
     }
     int baseResolution = 0;
     if (args.has("base-resolution")) {
-        baseResolution = args.getInt("base-resolution", 0);
+        baseResolution = args.getInt("base-resolution", 0, 1, 2048);
         if (baseResolution < 1 || baseResolution > 2048) {
             throw SpecError("--base-resolution = " + args.get("base-resolution") +
                             " px must be 1..2048");

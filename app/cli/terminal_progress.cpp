@@ -1,5 +1,7 @@
 #include "app/cli/terminal_progress.h"
 
+#include <csignal>
+
 #include <unistd.h>
 
 #include <cstdio>
@@ -32,10 +34,26 @@ TerminalProgress::~TerminalProgress() {
     finish();
 }
 
+std::atomic<bool>& interruptFlag() {
+    static std::atomic<bool> flag{false};
+    return flag;
+}
+
+namespace {
+extern "C" void onInterruptSignal(int) {
+    interruptFlag().store(true);
+}
+}  // namespace
+
+void installInterruptHandlers() {
+    std::signal(SIGINT, onInterruptSignal);
+    std::signal(SIGTERM, onInterruptSignal);
+}
+
 ProgressFn TerminalProgress::callback() {
     return [this](int64_t done, int64_t total) {
         draw(done, total);
-        return true;
+        return !interruptFlag().load();
     };
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // A one-line progress bar with ETA on stderr, drawn only when stderr is a terminal.
 
+#include <atomic>
 #include <chrono>
 #include <string>
 
@@ -12,7 +13,8 @@ class TerminalProgress {
 public:
     explicit TerminalProgress(std::string label);
     ~TerminalProgress();
-    // A ProgressFn that redraws the bar (at most every 100 ms) and never cancels.
+    // A ProgressFn that redraws the bar (at most every 100 ms) and cancels once SIGINT or
+    // SIGTERM arrived (interruptFlag()).
     ProgressFn callback();
     // Clears the line.
     void finish();
@@ -26,6 +28,10 @@ private:
     bool drawn_ = false;
     std::chrono::steady_clock::time_point start_, lastDraw_;
 };
+
+// Set by SIGINT/SIGTERM (installInterruptHandlers); every slow step of every command checks it.
+std::atomic<bool>& interruptFlag();
+void installInterruptHandlers();
 
 // "1 min 05 s", "12 s", "0.4 s".
 std::string formatDuration(double seconds);

@@ -25,7 +25,8 @@ void readBatches(const std::vector<std::string>& files, torch::Tensor& images,
     int64_t records = 0;
     for (const std::string& file : files) {
         reportProgress(progress, step++, totalSteps);
-        std::vector<uint8_t> bytes = readFileBytes(file);
+        // A batch holds 10,000 records; a file larger than 5 batches is refused unread.
+        std::vector<uint8_t> bytes = readFileBytes(file, uint64_t(50000) * kRecord);
         if (bytes.empty() || int64_t(bytes.size()) % kRecord != 0) {
             throw DataError("CIFAR-10: " + file + ": size " + std::to_string(bytes.size()) +
                             " bytes is not a whole number of " + std::to_string(kRecord) +

@@ -18,11 +18,20 @@ namespace scalelab {
 namespace fs = std::filesystem;
 
 namespace {
-// Decompressed data beyond this is treated as corrupt (a gzip bomb), not as a dataset.
-constexpr size_t kMaxDecompressedBytes = size_t(16) << 30;  // 16 GiB
-}  // namespace
 
-std::vector<uint8_t> readFileBytes(const std::string& path) {
+std::string sizeText(uint64_t bytes) {
+    char buf[48];
+    if (bytes >= (uint64_t(1) << 30)) {
+        std::snprintf(buf, sizeof buf, "%.1f GiB", double(bytes) / double(uint64_t(1) << 30));
+    } else if (bytes >= (uint64_t(1) << 20)) {
+        std::snprintf(buf, sizeof buf, "%.1f MiB", double(bytes) / double(uint64_t(1) << 20));
+    } else {
+        std::snprintf(buf, sizeof buf, "%llu bytes", (unsigned long long)bytes);
+    }
+    return buf;
+}
+
+void checkReadable(const std::string& path) {
     std::error_code ec;
     if (!fs::exists(path, ec)) {
         throw DataError(path + ": file not found");
@@ -30,19 +39,30 @@ std::vector<uint8_t> readFileBytes(const std::string& path) {
     if (fs::is_directory(path, ec)) {
         throw DataError(path + ": is a folder, expected a file");
     }
-    std::ifstream in(path, std::ios::binary | std::ios::ate);
+}
+
+}  // namespace
+
+std::vector<uint8_t> readFileBytes(const std::string& path, uint64_t maxBytes) {
+    checkReadable(path);
+    std::error_code ec;
+    const uintmax_t fileSize = fs::file_size(path, ec);
+    if (ec) {
+        throw DataError(path + ": cannot determine the file size (" + ec.message() + ")");
+    }
+    if (fileSize > maxBytes) {
+        throw DataError(path + ": the file is " + sizeText(fileSize) + ", more than the " +
+                        sizeText(maxBytes) + " expected of it; refusing to read it");
+    }
+    std::ifstream in(path, std::ios::binary);
     if (!in) {
         throw DataError(path + ": cannot open for reading (permission denied?)");
     }
-    const std::streamoff size = in.tellg();
-    if (size < 0) {
-        throw DataError(path + ": cannot determine the file size");
-    }
-    std::vector<uint8_t> bytes(static_cast<size_t>(size));
-    in.seekg(0);
-    if (size > 0 && !in.read(reinterpret_cast<char*>(bytes.data()), size)) {
+    std::vector<uint8_t> bytes(static_cast<size_t>(fileSize));
+    if (fileSize > 0 &&
+        !in.read(reinterpret_cast<char*>(bytes.data()), std::streamsize(fileSize))) {
         throw DataError(path + ": read error after " + std::to_string(in.gcount()) + " of " +
-                        std::to_string(size) + " bytes");
+                        std::to_string(fileSize) + " bytes");
     }
     return bytes;
 }
@@ -51,86 +71,126 @@ bool isGzip(const std::vector<uint8_t>& bytes) {
     return bytes.size() >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b;
 }
 
-std::vector<uint8_t> gunzip(const std::vector<uint8_t>& compressed, const std::string& name) {
-    std::vector<uint8_t> out;
-    // The trailer's ISIZE (size mod 2^32 of the last member) is a good first guess.
-    if (compressed.size() >= 18) {
-        const uint8_t* t = compressed.data() + compressed.size() - 4;
-        const uint32_t isize =
-            uint32_t(t[0]) | uint32_t(t[1]) << 8 | uint32_t(t[2]) << 16 | uint32_t(t[3]) << 24;
-        out.reserve(std::min<size_t>(isize, kMaxDecompressedBytes));
-    }
+struct MaybeGzipReader::Z {
+    z_stream zs{};
+    bool init = false;
+};
 
-    size_t inPos = 0;
-    int members = 0;
-    while (inPos < compressed.size()) {
-        // Trailing zero padding after the last member is tolerated (as gzip(1) does).
-        if (members > 0 && compressed[inPos] == 0) {
-            break;
-        }
-        z_stream zs{};
-        if (inflateInit2(&zs, 15 + 16) != Z_OK) {  // 15-bit window, gzip wrapper only
-            throw DataError(name + ": zlib could not be initialised");
-        }
-        zs.next_in = const_cast<Bytef*>(compressed.data() + inPos);
-        const size_t available = compressed.size() - inPos;
-        zs.avail_in =
-            static_cast<uInt>(std::min<size_t>(available, std::numeric_limits<uInt>::max()));
-        size_t fedUpTo = inPos + zs.avail_in;
-        int rc = Z_OK;
-        while (rc != Z_STREAM_END) {
-            if (out.size() == out.capacity()) {
-                out.reserve(std::max<size_t>(out.capacity() * 2, 1 << 20));
-            }
-            const size_t before = out.size();
-            const size_t room =
-                std::min<size_t>(out.capacity() - before, std::numeric_limits<uInt>::max());
-            out.resize(before + room);
-            zs.next_out = out.data() + before;
-            zs.avail_out = static_cast<uInt>(room);
-            rc = inflate(&zs, Z_NO_FLUSH);
-            out.resize(before + (room - zs.avail_out));
-            if (rc == Z_STREAM_END) {
-                break;
-            }
-            if (zs.avail_in == 0 && fedUpTo < compressed.size()) {
-                // Inputs above 4 GiB are fed in slices.
-                const size_t more =
-                    std::min<size_t>(compressed.size() - fedUpTo, std::numeric_limits<uInt>::max());
-                zs.next_in = const_cast<Bytef*>(compressed.data() + fedUpTo);
-                zs.avail_in = static_cast<uInt>(more);
-                fedUpTo += more;
-            } else if (rc == Z_BUF_ERROR && zs.avail_in == 0) {
-                inflateEnd(&zs);
-                throw DataError(name + ": truncated gzip data (the stream ends after " +
-                                std::to_string(compressed.size()) +
-                                " compressed bytes, before its end marker)");
-            } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
-                const std::string why = zs.msg ? zs.msg : "zlib error " + std::to_string(rc);
-                inflateEnd(&zs);
-                throw DataError(name + ": corrupt gzip data (" + why + ")");
-            }
-            if (out.size() > kMaxDecompressedBytes) {
-                inflateEnd(&zs);
-                throw DataError(name + ": gzip data expands beyond 16 GiB; refusing it as corrupt");
-            }
-        }
-        inPos += zs.total_in;
-        inflateEnd(&zs);
-        ++members;
+MaybeGzipReader::MaybeGzipReader(const std::string& path)
+    : path_(path), z_(std::make_unique<Z>()), in_(size_t(1) << 16) {
+    checkReadable(path);
+    file_ = std::fopen(path.c_str(), "rb");
+    if (!file_) {
+        throw DataError(path + ": cannot open for reading (" + std::strerror(errno) + ")");
     }
-    if (members == 0) {
-        throw DataError(name + ": empty gzip file");
+    fill();
+    gzip_ = z_->zs.avail_in >= 2 && in_[0] == 0x1f && in_[1] == 0x8b;
+    if (gzip_) {
+        if (inflateInit2(&z_->zs, 15 + 16) != Z_OK) {  // 15-bit window, gzip wrapper only
+            throw DataError(path + ": zlib could not be initialised");
+        }
+        z_->init = true;
     }
-    return out;
 }
 
-std::vector<uint8_t> readFileMaybeGzip(const std::string& path) {
-    std::vector<uint8_t> bytes = readFileBytes(path);
-    if (isGzip(bytes)) {
-        return gunzip(bytes, path);
+MaybeGzipReader::~MaybeGzipReader() {
+    if (z_ && z_->init) {
+        inflateEnd(&z_->zs);
     }
-    return bytes;
+    if (file_) {
+        std::fclose(file_);
+    }
+}
+
+bool MaybeGzipReader::fill() {
+    const size_t got = std::fread(in_.data(), 1, in_.size(), file_);
+    if (got == 0) {
+        if (std::ferror(file_)) {
+            throw DataError(path_ + ": read error after " + std::to_string(consumed_) + " bytes (" +
+                            std::strerror(errno) + ")");
+        }
+        return false;
+    }
+    z_->zs.next_in = in_.data();
+    z_->zs.avail_in = uInt(got);
+    consumed_ += got;
+    return true;
+}
+
+size_t MaybeGzipReader::read(uint8_t* out, size_t n) {
+    z_stream& zs = z_->zs;
+    size_t done = 0;
+    if (!gzip_) {
+        while (done < n) {
+            if (zs.avail_in == 0 && !fill()) {
+                break;
+            }
+            const size_t k = std::min<size_t>(zs.avail_in, n - done);
+            std::memcpy(out + done, zs.next_in, k);
+            zs.next_in += k;
+            zs.avail_in -= uInt(k);
+            done += k;
+        }
+        produced_ += done;
+        return done;
+    }
+    while (done < n && !done_) {
+        if (zs.avail_in == 0 && !fill()) {
+            if (streamEnded_) {
+                done_ = true;
+                break;
+            }
+            throw DataError(path_ + ": truncated gzip data (the stream ends after " +
+                            std::to_string(consumed_) +
+                            " compressed bytes, before its end marker)");
+        }
+        const size_t room = std::min<size_t>(n - done, size_t(1) << 30);
+        zs.next_out = out + done;
+        zs.avail_out = uInt(room);
+        const int rc = inflate(&zs, Z_NO_FLUSH);
+        done += room - zs.avail_out;
+        if (rc == Z_STREAM_END) {
+            streamEnded_ = true;
+            // Another member may follow; trailing zero padding is tolerated (as gzip(1) does).
+            if (zs.avail_in == 0 && !fill()) {
+                done_ = true;
+                break;
+            }
+            if (zs.next_in[0] == 0) {
+                done_ = true;
+                break;
+            }
+            inflateReset(&zs);
+            streamEnded_ = false;
+        } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+            const std::string why = zs.msg ? zs.msg : "zlib error " + std::to_string(rc);
+            throw DataError(path_ + ": corrupt gzip data (" + why + ")");
+        }
+    }
+    produced_ += done;
+    return done;
+}
+
+std::vector<uint8_t> readFileMaybeGzip(const std::string& path, uint64_t maxBytes) {
+    MaybeGzipReader reader(path);
+    std::vector<uint8_t> out;
+    constexpr size_t kSlice = size_t(1) << 20;
+    while (true) {
+        const size_t before = out.size();
+        out.resize(before + kSlice);
+        const size_t got = reader.read(out.data() + before, kSlice);
+        out.resize(before + got);
+        if (out.size() > maxBytes) {
+            throw DataError(path + ": holds more than the " + sizeText(maxBytes) +
+                            " expected of it" + (reader.gzip() ? " once decompressed" : "") +
+                            "; refusing it as corrupt or too large");
+        }
+        if (got < kSlice) {
+            break;
+        }
+    }
+    out.shrink_to_fit();
+    return out;
 }
 
 void writeFileAtomic(const std::string& path, const void* data, size_t size) {

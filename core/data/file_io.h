@@ -1,24 +1,62 @@
 #pragma once
-// Whole-file reading with transparent gzip decompression. Torch-free.
+// File reading with bounded memory and transparent, streaming gzip decompression. Torch-free.
+//
+// Nothing here trusts a size a file declares about itself (gzip's ISIZE trailer) or allocates
+// ahead of the data that really arrives: every read has a cap, checked before the bytes are read.
 
 #include <cstdint>
+#include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace scalelab {
 
-// Reads a whole file. Throws DataError naming the file when it is missing or unreadable.
-std::vector<uint8_t> readFileBytes(const std::string& path);
+constexpr uint64_t kDefaultMaxFileBytes = uint64_t(1) << 30;  // 1 GiB unless a caller says
+constexpr uint64_t kMaxJsonBytes = uint64_t(16) << 20;        // config, summary, plan, session
+
+// Reads a whole file of at most `maxBytes`, checked from its size before reading. Throws
+// DataError naming the file when it is missing, unreadable or larger.
+std::vector<uint8_t> readFileBytes(const std::string& path,
+                                   uint64_t maxBytes = kDefaultMaxFileBytes);
 
 // True when the bytes start with the gzip magic (1f 8b).
 bool isGzip(const std::vector<uint8_t>& bytes);
 
-// Decompresses a gzip stream (one or more members). `name` is used in error messages.
-// Throws DataError on a corrupt or truncated stream.
-std::vector<uint8_t> gunzip(const std::vector<uint8_t>& compressed, const std::string& name);
+// Reads a file, inflating it when it is gzip (one or more members, whatever its name), in
+// slices: memory grows only with the data that arrives, and at most `maxBytes` of output are
+// accepted. Throws DataError naming the file on a missing file, a corrupt or truncated gzip
+// stream, or more output than `maxBytes`.
+class MaybeGzipReader {
+public:
+    explicit MaybeGzipReader(const std::string& path);
+    ~MaybeGzipReader();
+    MaybeGzipReader(const MaybeGzipReader&) = delete;
+    MaybeGzipReader& operator=(const MaybeGzipReader&) = delete;
 
-// Reads a file and gunzips it when it is gzip-compressed, whatever its name.
-std::vector<uint8_t> readFileMaybeGzip(const std::string& path);
+    // Reads up to `n` bytes; fewer only at the end of the data.
+    size_t read(uint8_t* out, size_t n);
+    // Bytes handed out so far.
+    uint64_t position() const { return produced_; }
+    bool gzip() const { return gzip_; }
+
+private:
+    bool fill();  // refills the compressed buffer; false at the end of the file
+    std::string path_;
+    std::FILE* file_ = nullptr;
+    bool gzip_ = false;
+    struct Z;
+    std::unique_ptr<Z> z_;
+    std::vector<uint8_t> in_;
+    bool streamEnded_ = false;  // the last gzip member ended cleanly
+    bool done_ = false;
+    uint64_t produced_ = 0;
+    uint64_t consumed_ = 0;  // compressed bytes read from the file
+};
+
+// The whole (decompressed) content, at most `maxBytes`.
+std::vector<uint8_t> readFileMaybeGzip(const std::string& path,
+                                       uint64_t maxBytes = kDefaultMaxFileBytes);
 
 // Writes a file atomically: to PATH.tmp-<pid>, flushed, then renamed over PATH, so a crash at
 // any moment leaves either the old file or the new one. Throws Error naming the path.

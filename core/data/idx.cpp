@@ -1,5 +1,6 @@
 #include "core/data/idx.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <utility>
 
@@ -37,10 +38,15 @@ const char* idxTypeName(uint8_t code) {
 
 }  // namespace
 
-IdxArray parseIdxUint8(std::vector<uint8_t> bytes, int expectedRank, const std::string& name) {
+namespace {
+
+// Checks the magic and reads the dimensions from a header of 4 + 4 * rank bytes. Returns the
+// number of data bytes the header declares.
+uint64_t parseHeader(const uint8_t* bytes, size_t size, int expectedRank, const std::string& name,
+                     IdxArray& out) {
     const uint32_t expectedMagic = 0x00000800u | uint32_t(expectedRank);
-    if (bytes.size() < 4) {
-        throw DataError(name + ": not an IDX file (only " + std::to_string(bytes.size()) +
+    if (size < 4) {
+        throw DataError(name + ": not an IDX file (only " + std::to_string(size) +
                         " bytes, too short for the 4-byte magic number)");
     }
     const uint32_t magic = uint32_t(bytes[0]) << 24 | uint32_t(bytes[1]) << 16 |
@@ -60,22 +66,38 @@ IdxArray parseIdxUint8(std::vector<uint8_t> bytes, int expectedRank, const std::
                         std::to_string(expectedRank) + " (" + hex32(expectedMagic) + ")");
     }
     const size_t headerBytes = 4 + 4 * size_t(expectedRank);
-    if (bytes.size() < headerBytes) {
-        throw DataError(name + ": truncated IDX header (" + std::to_string(bytes.size()) +
+    if (size < headerBytes) {
+        throw DataError(name + ": truncated IDX header (" + std::to_string(size) +
                         " bytes, the header needs " + std::to_string(headerBytes) + ")");
     }
-    IdxArray out;
     uint64_t count = 1;
     for (int d = 0; d < expectedRank; ++d) {
-        const uint8_t* p = bytes.data() + 4 + 4 * d;
+        const uint8_t* p = bytes + 4 + 4 * d;
         const uint32_t n =
             uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | uint32_t(p[3]);
+        if (n == 0) {
+            throw DataError(name + ": IDX header declares a size of 0 in dimension " +
+                            std::to_string(d + 1) +
+                            (d == 0 ? " (no items)" : " (images of 0 pixels)") +
+                            "; refusing an empty dataset file");
+        }
         out.dims.push_back(n);
         count *= n;
-        if (count > (uint64_t(1) << 40)) {
-            throw DataError(name + ": IDX header declares an impossible size");
+        if (count > kMaxIdxDataBytes) {
+            throw DataError(name + ": IDX header declares more than " +
+                            std::to_string(kMaxIdxDataBytes >> 20) +
+                            " MiB of data; refusing it as corrupt or too large");
         }
     }
+    return count;
+}
+
+}  // namespace
+
+IdxArray parseIdxUint8(std::vector<uint8_t> bytes, int expectedRank, const std::string& name) {
+    IdxArray out;
+    const uint64_t count = parseHeader(bytes.data(), bytes.size(), expectedRank, name, out);
+    const size_t headerBytes = 4 + 4 * size_t(expectedRank);
     const uint64_t have = bytes.size() - headerBytes;
     if (have < count) {
         throw DataError(name + ": truncated IDX data: the header declares " +
@@ -93,7 +115,44 @@ IdxArray parseIdxUint8(std::vector<uint8_t> bytes, int expectedRank, const std::
 }
 
 IdxArray readIdxUint8(const std::string& path, int expectedRank) {
-    return parseIdxUint8(readFileMaybeGzip(path), expectedRank, path);
+    MaybeGzipReader reader(path);
+    uint8_t header[4 + 4 * 4] = {};
+    const size_t headerBytes = 4 + 4 * size_t(std::max(0, std::min(expectedRank, 4)));
+    // The magic first (a wrong rank must not be read as dimensions), then the dimensions.
+    size_t got = reader.read(header, 4);
+    if (got == 4 && header[0] == 0 && header[1] == 0 && header[2] == 0x08 &&
+        header[3] == expectedRank) {
+        got += reader.read(header + 4, headerBytes - 4);
+    }
+    IdxArray out;
+    const uint64_t count = parseHeader(header, got, expectedRank, path, out);
+    // Grows with the data that arrives: a truncated file allocates only what it holds.
+    constexpr size_t kSlice = size_t(4) << 20;
+    while (out.data.size() < count) {
+        const size_t before = out.data.size();
+        const size_t want = size_t(std::min<uint64_t>(kSlice, count - before));
+        out.data.resize(before + want);
+        const size_t n = reader.read(out.data.data() + before, want);
+        out.data.resize(before + n);
+        if (n < want) {
+            throw DataError(path + ": truncated IDX data: the header declares " +
+                            std::to_string(count) + " bytes of data but the file holds " +
+                            std::to_string(out.data.size()));
+        }
+    }
+    // The file must end here; count (up to 16 MiB of) what follows.
+    constexpr uint64_t kCountAtMost = uint64_t(16) << 20;
+    uint8_t scratch[1 << 14];
+    uint64_t extra = 0;
+    for (size_t n; extra < kCountAtMost && (n = reader.read(scratch, sizeof scratch)) > 0;) {
+        extra += n;
+    }
+    if (extra > 0) {
+        throw DataError(path + ": IDX file has " + (extra >= kCountAtMost ? "at least " : "") +
+                        std::to_string(extra) + " unexpected bytes after the " +
+                        std::to_string(count) + " bytes its header declares");
+    }
+    return out;
 }
 
 std::string findIdxFile(const std::string& folder, const std::string& stem) {

@@ -15,11 +15,18 @@ struct IdxArray {
     std::vector<uint8_t> data;  // row-major element values, product(dims) bytes
 };
 
+// The most data one IDX file may hold (EMNIST's largest is 0.55 GiB): a header declaring more
+// is refused before anything is allocated.
+constexpr uint64_t kMaxIdxDataBytes = uint64_t(1) << 30;
+
 // Parses IDX bytes holding unsigned bytes of the given rank. `name` (usually the path) is used in
-// error messages. Throws DataError on a wrong magic, element type or rank, or a size mismatch.
+// error messages. Throws DataError on a wrong magic, element type or rank, a dimension of 0, a
+// size above kMaxIdxDataBytes, or a size mismatch.
 IdxArray parseIdxUint8(std::vector<uint8_t> bytes, int expectedRank, const std::string& name);
 
-// Reads and parses an IDX file, gunzipping it when it is gzip-compressed.
+// Reads and parses an IDX file, inflating it when it is gzip-compressed, as a stream: the header
+// is checked first, then exactly the bytes it declares are read (memory grows only with the data
+// that arrives), then the file must end.
 IdxArray readIdxUint8(const std::string& path, int expectedRank);
 
 // Finds an MNIST-style IDX file in a folder: `stem` ("train-images-idx3-ubyte"), its dotted

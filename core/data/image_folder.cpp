@@ -4,12 +4,14 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <random>
 
 #include "core/data/dataset.h"
 #include "core/data/file_io.h"
 #include "core/error.h"
+#include "core/runtime.h"
 
 #ifdef SCALELAB_CORE_HAS_OPENCV
 #include <opencv2/imgcodecs.hpp>
@@ -24,8 +26,11 @@ namespace {
 
 const char* const kImageExtensions[] = {".png",  ".jpg", ".jpeg", ".bmp", ".tif", ".tiff",
                                         ".webp", ".pgm", ".ppm",  ".pbm", ".pnm", ".jp2"};
-constexpr int kAutoMaxSide = 256;          // px; larger or mixed sizes are resized (auto mode)
-constexpr int kAutoResizeSide = 64;        // px; the size they are resized to
+constexpr int kAutoMaxSide = 256;    // px; larger or mixed sizes are resized (auto mode)
+constexpr int kAutoResizeSide = 64;  // px; the size they are resized to
+constexpr int kMaxImageSize = 1024;  // px; the largest --image-size
+constexpr uint64_t kMaxImageFileBytes = uint64_t(64) << 20;  // one image file, before decoding
+constexpr int64_t kMaxImagePixels = int64_t(1) << 26;        // one decoded image (8192 x 8192)
 constexpr uint64_t kSplitSeed = 20190528;  // fixed: the same folder always splits the same way
 
 bool isImageFile(const fs::path& p) {
@@ -87,9 +92,10 @@ Dataset loadImageFolder(const std::string& folder, const DatasetSpec& spec,
     if (!dirExists(folder)) {
         throw DataError("Image folder: folder " + folder + " not found");
     }
-    if (spec.folderImageSize < 0 || spec.folderImageSize > 4096) {
+    if (spec.folderImageSize < 0 || spec.folderImageSize > kMaxImageSize) {
         throw SpecError("Image folder: image size " + std::to_string(spec.folderImageSize) +
-                        " px is out of range (0 = automatic, or 1..4096)");
+                        " px is out of range (0 = automatic, or 1.." +
+                        std::to_string(kMaxImageSize) + ")");
     }
     if (!(spec.folderTestFraction >= 0.0 && spec.folderTestFraction < 1.0)) {
         throw SpecError("Image folder: test fraction " + std::to_string(spec.folderTestFraction) +
@@ -153,6 +159,17 @@ Dataset loadImageFolder(const std::string& folder, const DatasetSpec& spec,
     std::stable_sort(items.begin(), items.end(),
                      [](const FileItem& a, const FileItem& b) { return !a.test && b.test; });
 
+    // Memory for the decoded set, before anything is decoded: at most 3 x side^2 per image at the
+    // size they will be kept at (automatic mode keeps small images native, so assume 256 px).
+    {
+        const double side = spec.folderImageSize > 0 ? spec.folderImageSize : kAutoMaxSide;
+        checkMemory("Image folder " + folder + ": " + std::to_string(items.size()) + " images at " +
+                        std::to_string(int(side)) + " px",
+                    double(items.size()) * side * side * 3.0 * 2.0, false, "");
+    }
+    // Decoders refuse images above this many pixels (OpenCV reads the variable once).
+    ::setenv("OPENCV_IO_MAX_IMAGE_PIXELS", std::to_string(kMaxImagePixels).c_str(), 0);
+
     // Decode. In automatic mode the images keep their own size until one differs or is too big.
     int targetSide = spec.folderImageSize;  // 0 = still native
     std::vector<cv::Mat> mats;
@@ -170,10 +187,25 @@ Dataset loadImageFolder(const std::string& folder, const DatasetSpec& spec,
             reportProgress(progress, i, total);
         }
         const std::string& path = items[size_t(i)].path;
-        cv::Mat m = cv::imread(path, cv::IMREAD_ANYCOLOR);
+        std::error_code sizeEc;
+        const uintmax_t fileBytes = fs::file_size(path, sizeEc);
+        if (!sizeEc && fileBytes > kMaxImageFileBytes) {
+            throw DataError("Image folder: " + path + " is " + std::to_string(fileBytes >> 20) +
+                            " MiB; images above " + std::to_string(kMaxImageFileBytes >> 20) +
+                            " MiB are refused");
+        }
+        cv::Mat m;
+        try {
+            m = cv::imread(path, cv::IMREAD_ANYCOLOR);
+        } catch (const cv::Exception&) {
+            throw DataError("Image folder: " + path +
+                            " cannot be decoded (corrupt, or larger than " +
+                            std::to_string(kMaxImagePixels >> 20) + " megapixels)");
+        }
         if (m.empty()) {
             throw DataError("Image folder: unreadable image " + path +
-                            " (OpenCV cannot decode it: corrupt or not an image)");
+                            " (OpenCV cannot decode it: corrupt, not an image, or larger than " +
+                            std::to_string(kMaxImagePixels >> 20) + " megapixels)");
         }
         if (m.channels() == 4) {
             cv::cvtColor(m, m, cv::COLOR_BGRA2BGR);

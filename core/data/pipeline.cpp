@@ -111,7 +111,8 @@ int64_t BatchIterator::batchCount() const {
 bool BatchIterator::next(Batch& out) {
     const int64_t n = images_.size(0);
     const int64_t b = std::min(options_.batchSize, n - position_);
-    if (b <= 0 || (options_.dropLast && b < options_.batchSize)) {
+    if (b <= 0 || (options_.dropLast && b < options_.batchSize) ||
+        (options_.dropLastSingle && b == 1 && options_.batchSize > 1)) {
         return false;
     }
     const auto idx = order_.narrow(0, position_, b);

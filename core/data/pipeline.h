@@ -29,6 +29,7 @@ struct BatchOptions {
     bool shuffle = true;                 // a new random order each epoch
     uint64_t seed = 0;                   // seed of this epoch's order and augmentation
     bool dropLast = false;               // skip a final batch smaller than batchSize
+    bool dropLastSingle = false;         // skip a final batch of exactly one image
     AugmentOptions augment;              // applied to train batches only by the caller's choice
     torch::Device device = torch::kCPU;  // where batches are delivered
 };

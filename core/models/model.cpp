@@ -71,8 +71,7 @@ void loadStateDictPickle(torch::nn::Module& model, const std::string& path) {
     try {
         value = torch::pickle_load(std::vector<char>(raw.begin(), raw.end()));
     } catch (const std::exception& e) {
-        throw DataError(path + ": not a readable state dict (" +
-                        std::string(e.what()).substr(0, 200) + ")");
+        throw DataError(path + ": not a readable state dict (" + libraryMessage(e) + ")");
     }
     if (!value.isGenericDict()) {
         throw DataError(path + ": holds a " + value.tagKind() + ", expected a dict of tensors");
@@ -121,6 +120,21 @@ void loadStateDictPickle(torch::nn::Module& model, const std::string& path) {
         if (!mismatched.empty())
             msg += " wrong shape " + list(mismatched) + ";";
         throw DataError(msg);
+    }
+    // Damaged numbers are refused before they reach the model: NaN/Inf anywhere, negative
+    // BatchNorm variances.
+    for (const auto& [name, tensor] : own) {
+        const torch::Tensor& t = stored[name];
+        if (t.is_floating_point() && !torch::isfinite(t).all().item<bool>()) {
+            throw DataError(path + ": " + name + " holds NaN or infinite values (damaged weights)");
+        }
+        const std::string var = "running_var";
+        if (name.size() > var.size() &&
+            name.compare(name.size() - var.size(), var.size(), var) == 0 &&
+            (t < 0).any().item<bool>()) {
+            throw DataError(path + ": " + name +
+                            " has negative BatchNorm variances (damaged weights)");
+        }
     }
     torch::NoGradGuard guard;
     for (auto& [name, tensor] : own) {

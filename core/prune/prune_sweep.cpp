@@ -239,7 +239,8 @@ PruneSweepResult runPruneSweep(const PruneSweepOptions& o, const PruneHooks& hoo
                     row.modelDir = joinPath(
                         o.saveModelDir, row.method + "-" + levelTag(level) +
                                             (stage < 0 ? "" : "-stage" + std::to_string(stage)));
-                    const auto cfgBytes = readFileBytes(joinPath(o.runDir, "config.json"));
+                    const auto cfgBytes =
+                        readFileBytes(joinPath(o.runDir, "config.json"), kMaxJsonBytes);
                     const auto cfg =
                         nlohmann::json::parse(std::string(cfgBytes.begin(), cfgBytes.end()));
                     nlohmann::json extra;

@@ -44,6 +44,7 @@ struct TrainConfig {
     int64_t progressEveryBatches = 10;  // batch progress events every N batches
     bool channelsLast = true;           // NHWC weights/activations (fastest on the CPU here)
     int64_t evalBatchSize = 500;        // images per evaluation step
+    bool allowAnyMemory = false;        // skip the memory check (--allow-memory; not recorded)
 };
 
 struct EpochMetrics {

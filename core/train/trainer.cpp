@@ -16,8 +16,10 @@
 #include "core/models/analysis.h"
 #include "core/models/model.h"
 #include "core/models/spec_json.h"
+#include "core/progress.h"
 #include "core/runtime.h"
 #include "core/train/device.h"
+#include "core/train/run_folder.h"
 #include "core/train/run_loader.h"
 #include "core/train/train_api.h"
 
@@ -143,8 +145,27 @@ void validateConfig(const TrainConfig& c) {
     if (c.progressEveryBatches < 1) {
         throw SpecError("progress interval must be >= 1 batch");
     }
-    if (c.evalBatchSize < 1) {
-        throw SpecError("evaluation batch size must be >= 1");
+    if (c.evalBatchSize < 1 || c.evalBatchSize > 65536) {
+        throw SpecError("evaluation batch size = " + std::to_string(c.evalBatchSize) +
+                        " must be 1..65536");
+    }
+    checkThreadCount(c.threads, "threads");
+    if (!(c.split.valFraction >= 0 && c.split.valFraction < 0.9)) {
+        throw SpecError("validation share = " + fmtG(c.split.valFraction) + " must be in [0, 0.9)");
+    }
+    if (c.split.trainSubset < 0 || c.split.testSubset < 0) {
+        throw SpecError("train/test subsets must be >= 0 (0 = all)");
+    }
+    if (c.batchSize == 1) {
+        // BatchNorm in training needs more than one value per channel.
+        for (const PlanLayer& l : planModel(c.model).layers) {
+            if (l.kind == LayerKind::BatchNorm && l.outSide == 1) {
+                throw SpecError("batch size 1 cannot train " + c.model.name + ": BatchNorm " +
+                                l.path +
+                                " sees a 1x1 map, so one image gives it one value per channel "
+                                "to normalize; use a batch size of 2 or more");
+            }
+        }
     }
 }
 
@@ -340,20 +361,92 @@ CheckpointState loadCheckpoint(const std::string& dir, ScaleModel& model,
     } catch (const Error&) {
         throw;
     } catch (const std::exception& e) {
-        throw DataError(path + ": unreadable checkpoint (" + std::string(e.what()).substr(0, 200) +
-                        ")");
+        throw DataError(path + ": unreadable checkpoint (" + libraryMessage(e) + ")");
     }
     return st;
 }
 
 // --- the loop -------------------------------------------------------------------------------
 
+// Reads a run's summary.json status ("" when there is none or it is unreadable).
+std::string recordedStatus(const std::string& dir) {
+    const std::string path = joinPath(dir, kSummaryFile);
+    if (!fileExists(path)) {
+        return {};
+    }
+    try {
+        const auto bytes = readFileBytes(path, kMaxJsonBytes);
+        const json j = json::parse(bytes.begin(), bytes.end());
+        return j.value("status", "");
+    } catch (const std::exception&) {
+        return {};
+    }
+}
+
+TrainSummary runTrainingLocked(const TrainConfig& c, const std::string& dir,
+                               const TrainHooks& hooks, bool resume);
+
 TrainSummary runTraining(const TrainConfig& c, const std::string& dir, const TrainHooks& hooks,
                          bool resume) {
     validateConfig(c);
+    std::error_code ec;
+    if (!resume) {
+        requireNoRunFiles(dir, "the run folder");
+    }
+    fs::create_directories(dir, ec);
+    if (ec) {
+        throw Error(dir + ": cannot create the run folder (" + ec.message() + ")");
+    }
+    const RunFolderLock lock(dir);  // a second writer is refused with our PID
+    removeStaleTempFiles(dir);
+    if (resume) {
+        const std::string status = recordedStatus(dir);
+        if (status.rfind("completed", 0) == 0) {
+            throw SpecError(dir + " is a completed run (" + status +
+                            "); there is nothing to resume, and it is left as it is");
+        }
+        verifyChecksum(dir, kCheckpointFile);  // before anything is read or written
+    } else {
+        requireNoRunFiles(dir, "the run folder");  // again, under the lock
+    }
+    try {
+        return runTrainingLocked(c, dir, hooks, resume);
+    } catch (const Cancelled&) {
+        throw;
+    } catch (const std::exception& e) {
+        // A write error (a full disk) or any other failure mid-run: say so in summary.json where
+        // it can still be written, so the run never reads "running" forever.
+        if (fileExists(joinPath(dir, kConfigFile))) {
+            try {
+                json j =
+                    fileExists(joinPath(dir, kSummaryFile))
+                        ? json::parse(readFileBytes(joinPath(dir, kSummaryFile), kMaxJsonBytes))
+                        : json::object();
+                j["status"] = std::string("failed: ") + e.what();
+                j["completed"] = false;
+                writeFileAtomic(joinPath(dir, kSummaryFile), j.dump(2) + "\n");
+            } catch (const std::exception&) {
+            }
+        }
+        throw;
+    }
+}
+
+TrainSummary runTrainingLocked(const TrainConfig& c, const std::string& dir,
+                               const TrainHooks& hooks, bool resume) {
     applyThreadCount(c.threads);
     const torch::Device device = resolveDevice(c.device);
+    checkMemory("training " + c.model.name + " at batch " + std::to_string(c.batchSize),
+                analyzeModel(c.model).trainingMemoryBytes(c.batchSize), c.allowAnyMemory,
+                "--allow-memory");
     const auto dataset = loadDatasetCached(parseDatasetSpec(c.dataset), hooks.loading);
+    if (hooks.cancel && hooks.cancel->load()) {
+        throw Cancelled();
+    }
+    if (dataset->numClasses() < 2) {
+        throw SpecError(dataset->name + " has " + std::to_string(dataset->numClasses()) +
+                        " class; a classifier needs at least 2 (every prediction would be right)");
+    }
     if (dataset->channels() != c.model.inChannels) {
         throw SpecError("model " + c.model.name + " takes " + std::to_string(c.model.inChannels) +
                         "-channel images but " + dataset->name + " has " +
@@ -367,17 +460,12 @@ TrainSummary runTraining(const TrainConfig& c, const std::string& dir, const Tra
     SplitOptions split = c.split;
     split.seed = c.seed;
     DataPipeline data(dataset, split);
+    if (data.size(Part::Train) < 2) {
+        throw SpecError(dataset->name + ": the training split holds " +
+                        std::to_string(data.size(Part::Train)) +
+                        " image(s); training needs at least 2");
+    }
 
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec) {
-        throw Error(dir + ": cannot create the run folder (" + ec.message() + ")");
-    }
-    if (!resume && fileExists(joinPath(dir, kConfigFile))) {
-        throw SpecError(dir +
-                        " already holds a run (config.json); resume it or choose another "
-                        "folder");
-    }
     if (!resume) {
         json cfg = json::parse(trainConfigToJson(c));
         cfg["normalization"] = {{"mean", data.normalization().mean},
@@ -423,7 +511,8 @@ TrainSummary runTraining(const TrainConfig& c, const std::string& dir, const Tra
     // Prepare (resize once) the splits at the model's resolution before timing anything.
     data.images(Part::Train, c.model.resolution);
     const int64_t nTrain = data.size(Part::Train);
-    const int64_t batchesPerEpoch = (nTrain + c.batchSize - 1) / c.batchSize;
+    // A final batch of one image is dropped (BatchNorm cannot normalize it).
+    const int64_t batchesPerEpoch = nTrain / c.batchSize + (nTrain % c.batchSize > 1 ? 1 : 0);
     const int64_t totalBatches = batchesPerEpoch * c.epochs;
     namespace F = torch::nn::functional;
     const auto lossOptions = F::CrossEntropyFuncOptions().label_smoothing(c.labelSmoothing);
@@ -449,6 +538,7 @@ TrainSummary runTraining(const TrainConfig& c, const std::string& dir, const Tra
         bo.seed = c.seed * 7919ull + uint64_t(epoch);
         bo.augment = c.augment;
         bo.device = device;
+        bo.dropLastSingle = true;  // BatchNorm cannot train on one image
         BatchIterator it = data.batches(Part::Train, c.model.resolution, bo);
         model->train();
         double lossSum = 0;
@@ -547,8 +637,10 @@ TrainSummary runTraining(const TrainConfig& c, const std::string& dir, const Tra
         s.imagesPerSec = ips / double(s.history.size());
         // Files, checkpoint first: the metrics and weights always describe a checkpointed epoch.
         saveCheckpoint(dir, model, *opt, epoch, s.history, s.wallSeconds);
+        recordChecksum(dir, kCheckpointFile);
         writeFileAtomic(joinPath(dir, kMetricsFile), metricsCsv(s.history));
         saveStateDictPickle(*model, joinPath(dir, kWeightsFile));
+        recordChecksum(dir, kWeightsFile);
         s.status = "running: epoch " + std::to_string(epoch) + " of " + std::to_string(c.epochs);
         writeSummary(dir, c, s, device.str());
 
@@ -574,10 +666,18 @@ TrainSummary runTraining(const TrainConfig& c, const std::string& dir, const Tra
         }
     }
 
-    if (stopStatus.empty()) {
-        s.status = "completed";
+    if (stopStatus.empty() && data.size(Part::Test) == 0) {
+        s.status = "completed (no test set: the test split is empty)";
         s.completed = true;
-        s.test = evaluate(model, data, Part::Test, c, device, nullptr);
+    } else if (stopStatus.empty()) {
+        try {
+            s.test = evaluate(model, data, Part::Test, c, device, hooks.cancel);
+            s.status = "completed";
+            s.completed = true;
+        } catch (const Cancelled&) {
+            s.status = "cancelled during the final test evaluation (all " +
+                       std::to_string(s.epochsDone) + " epochs trained)";
+        }
     } else {
         s.status = stopStatus;
     }
@@ -638,7 +738,7 @@ TrainConfig trainConfigFromJson(const std::string& text, const std::string& what
     try {
         j = nlohmann::json::parse(text);
     } catch (const std::exception& e) {
-        throw DataError(what + ": not valid JSON (" + std::string(e.what()).substr(0, 160) + ")");
+        throw DataError(what + ": not valid JSON (" + libraryMessage(e) + ")");
     }
     TrainConfig c;
     try {
@@ -674,8 +774,7 @@ TrainConfig trainConfigFromJson(const std::string& text, const std::string& what
     } catch (const SpecError& e) {
         throw DataError(what + ": " + e.what());
     } catch (const nlohmann::json::exception& e) {
-        throw DataError(what + ": missing or malformed field (" +
-                        std::string(e.what()).substr(0, 160) + ")");
+        throw DataError(what + ": missing or malformed field (" + libraryMessage(e) + ")");
     }
     return c;
 }
@@ -698,8 +797,7 @@ EvalResult evalResultFromJson(const std::string& text, const std::string& what) 
         r.confusion = j.at("confusion").get<std::vector<std::vector<int64_t>>>();
         return r;
     } catch (const nlohmann::json::exception& e) {
-        throw DataError(what + ": malformed evaluation result (" +
-                        std::string(e.what()).substr(0, 120) + ")");
+        throw DataError(what + ": malformed evaluation result (" + libraryMessage(e) + ")");
     }
 }
 
@@ -711,15 +809,20 @@ std::vector<EpochMetrics> epochHistoryFromJson(const std::string& text, const st
     try {
         return historyFromJson(nlohmann::json::parse(text));
     } catch (const nlohmann::json::exception& e) {
-        throw DataError(what + ": malformed epoch history (" +
-                        std::string(e.what()).substr(0, 120) + ")");
+        throw DataError(what + ": malformed epoch history (" + libraryMessage(e) + ")");
     }
 }
 
 TrainConfig readRunConfig(const std::string& dir) {
     const std::string path = joinPath(dir, kConfigFile);
-    const auto bytes = readFileBytes(path);
-    return trainConfigFromJson(std::string(bytes.begin(), bytes.end()), path);
+    const auto bytes = readFileBytes(path, kMaxJsonBytes);
+    TrainConfig c = trainConfigFromJson(std::string(bytes.begin(), bytes.end()), path);
+    try {
+        validateConfig(c);  // the same ranges as the CLI's options
+    } catch (const SpecError& e) {
+        throw DataError(path + ": " + e.what());
+    }
+    return c;
 }
 
 TrainSummary trainRun(const TrainConfig& config, const std::string& runDir,
@@ -736,7 +839,7 @@ LoadedRun loadRun(const std::string& dir, const std::string& datasetOverride,
     LoadedRun run;
     run.dir = dir;
     run.config = readRunConfig(dir);
-    const auto cfgBytes = readFileBytes(joinPath(dir, kConfigFile));
+    const auto cfgBytes = readFileBytes(joinPath(dir, kConfigFile), kMaxJsonBytes);
     const auto cfg = nlohmann::json::parse(std::string(cfgBytes.begin(), cfgBytes.end()));
     TrainConfig& c = run.config;
     if (!datasetOverride.empty()) {
@@ -756,20 +859,39 @@ LoadedRun loadRun(const std::string& dir, const std::string& datasetOverride,
     run.data = std::make_shared<DataPipeline>(dataset, split);
     // The model was trained on the run's own normalization: use it, not this dataset's.
     if (cfg.contains("normalization")) {
+        const std::string where = joinPath(dir, kConfigFile) + ": normalization";
         Normalization n;
-        n.mean = cfg["normalization"]["mean"].get<std::vector<float>>();
-        n.std = cfg["normalization"]["std"].get<std::vector<float>>();
+        try {
+            n.mean = cfg["normalization"].at("mean").get<std::vector<float>>();
+            n.std = cfg["normalization"].at("std").get<std::vector<float>>();
+        } catch (const nlohmann::json::exception&) {
+            throw DataError(where + " must hold 'mean' and 'std' lists of numbers");
+        }
+        if (int64_t(n.mean.size()) != c.model.inChannels ||
+            int64_t(n.std.size()) != c.model.inChannels) {
+            throw DataError(where + " has " + std::to_string(n.mean.size()) + "/" +
+                            std::to_string(n.std.size()) + " values for a " +
+                            std::to_string(c.model.inChannels) + "-channel model");
+        }
+        for (size_t i = 0; i < n.std.size(); ++i) {
+            if (!std::isfinite(n.mean[i]) || !std::isfinite(n.std[i]) || !(n.std[i] > 0)) {
+                throw DataError(where + ": channel " + std::to_string(i) + " has mean " +
+                                fmtG(n.mean[i]) + ", std " + fmtG(n.std[i]) +
+                                " (std must be a finite number > 0)");
+            }
+        }
         run.data->setNormalization(n);
     }
     const std::string planPath = joinPath(dir, "plan.json");
+    verifyChecksum(dir, "plan.json");
+    verifyChecksum(dir, kWeightsFile);
     if (fileExists(planPath)) {
-        const auto bytes = readFileBytes(planPath);
+        const auto bytes = readFileBytes(planPath, kMaxJsonBytes);
         try {
             run.model = buildModelFromPlan(
                 planFromJson(nlohmann::json::parse(std::string(bytes.begin(), bytes.end()))));
         } catch (const nlohmann::json::exception& e) {
-            throw DataError(planPath + ": not valid JSON (" + std::string(e.what()).substr(0, 120) +
-                            ")");
+            throw DataError(planPath + ": not valid JSON (" + libraryMessage(e) + ")");
         } catch (const SpecError& e) {
             throw DataError(planPath + ": " + e.what());
         }
@@ -786,6 +908,11 @@ LoadedRun loadRun(const std::string& dir, const std::string& datasetOverride,
 EvalResult evaluateRun(const std::string& dir, const std::string& datasetOverride,
                        const std::function<bool(int64_t, int64_t)>& progress) {
     LoadedRun run = loadRun(dir, datasetOverride, progress);
+    if (run.data->size(Part::Test) == 0) {
+        throw DataError(dir + ": the run's test split is empty (" + run.config.dataset +
+                        " with test subset " + std::to_string(run.config.split.testSubset) +
+                        "); there is nothing to evaluate");
+    }
     return evaluateModel(*run.model, *run.data, Part::Test, run.config.model.resolution,
                          run.config.evalBatchSize, run.device);
 }
@@ -805,7 +932,9 @@ void saveModelRecord(ScaleModelImpl& model, const TrainConfig& config, const std
     }
     writeFileAtomic(joinPath(dir, kConfigFile), cfg.dump(2) + "\n");
     writeFileAtomic(joinPath(dir, "plan.json"), planToJson(model.plan()).dump(2) + "\n");
+    recordChecksum(dir, "plan.json");
     saveStateDictPickle(model, joinPath(dir, kWeightsFile));
+    recordChecksum(dir, kWeightsFile);
 }
 
 }  // namespace scalelab
