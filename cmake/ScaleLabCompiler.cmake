@@ -25,3 +25,19 @@ function(scalelab_torch_pch target)
         target_precompile_headers(${target} REUSE_FROM scalelab_core)
     endif()
 endfunction()
+
+# Sanitizers and fuzzing (scripts/test.sh --sanitize, scripts/fuzz.sh). vptr checks are off: they
+# report LibTorch's own cross-library casts.
+option(SCALELAB_SANITIZE "Build everything with AddressSanitizer + UndefinedBehaviorSanitizer" OFF)
+option(SCALELAB_FUZZ "Build the libFuzzer targets under tests/fuzz (clang only)" OFF)
+if(SCALELAB_SANITIZE)
+    add_compile_options(-fsanitize=address,undefined -fno-sanitize=vptr
+                        -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g)
+    add_link_options(-fsanitize=address,undefined -fno-sanitize=vptr)
+endif()
+if(SCALELAB_FUZZ)
+    if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+        message(FATAL_ERROR "SCALELAB_FUZZ needs clang (CXX=clang++)")
+    endif()
+    add_compile_options(-fsanitize=fuzzer-no-link)
+endif()

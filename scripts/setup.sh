@@ -4,6 +4,7 @@
 #
 #   scripts/setup.sh              core + GUI + tests
 #   scripts/setup.sh --core-only  core, CLI and core tests only: no Qt (GPU servers, CI shards)
+#   scripts/setup.sh --sanitize   core + clang and its sanitizer/libFuzzer runtimes
 set -euo pipefail
 
 core_packages=(
@@ -19,10 +20,14 @@ gui_packages=(
     fonts-dejavu-core xvfb xauth
 )
 
+sanitize_packages=(clang libclang-rt-14-dev)  # scripts/test.sh --sanitize, scripts/fuzz.sh
+
 packages=("${core_packages[@]}")
-if [[ "${1:-}" != "--core-only" ]]; then
-    packages+=("${gui_packages[@]}")
-fi
+case "${1:-}" in
+    --core-only) ;;
+    --sanitize) packages+=("${sanitize_packages[@]}") ;;
+    *) packages+=("${gui_packages[@]}") ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

@@ -78,7 +78,13 @@ int runPrune(const std::vector<std::string>& argv) {
         bar.callback()(done, total);
         return true;
     };
-    hooks.row = [&bar](const PruneRow& r) {
+    // The CSV is rewritten (atomically) after every row: a kill, a full disk or Ctrl-C keeps
+    // every row measured so far.
+    const std::string csvPath = args.get("out");
+    PruneSweepResult partial;
+    hooks.row = [&bar, &partial, &csvPath](const PruneRow& r) {
+        partial.rows.push_back(r);
+        writeFileAtomic(csvPath, pruneResultToCsv(partial));
         bar.finish();
         std::printf(
             "%-17s %5.2f %-9s sparsity %5.1f%%  MACs %11lld  acc %6.2f%%%s  %7.0f img/s\n",

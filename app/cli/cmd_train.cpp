@@ -74,10 +74,18 @@ int finish(const TrainSummary& s, bool jsonl) {
         std::printf(
             "  files           config.json metrics.csv summary.json checkpoint.pt weights.pt\n");
     }
-    if (s.completed) {
-        return 0;
+    switch (s.state) {
+        case RunState::Completed:
+            return 0;
+        case RunState::Diverged:
+            return 3;
+        case RunState::Cancelled:
+            return 130;
+        case RunState::Running:
+        case RunState::Failed:
+            return 1;
     }
-    return s.status.rfind("diverged", 0) == 0 ? 3 : 130;
+    return 1;
 }
 
 TrainHooks makeHooks(bool jsonl, TerminalProgress& bar) {

@@ -23,6 +23,17 @@ struct LoadedRun {
     torch::Device device = torch::kCPU;
 };
 
+// What checkpoint.pt holds besides the model and optimizer state.
+struct CheckpointState {
+    int64_t epoch = 0;                  // finished epochs
+    double wall = 0;                    // training seconds so far
+    std::vector<EpochMetrics> history;  // one entry per finished epoch
+};
+// Reads dir/checkpoint.pt into `model` and `opt`. Throws DataError naming the file when it is
+// missing, unreadable or does not fit the model (never a library exception).
+CheckpointState loadCheckpoint(const std::string& dir, ScaleModel& model,
+                               torch::optim::Optimizer& opt, const torch::Device& device);
+
 // Throws DataError naming the file and the problem (missing weights, a wrong-shaped tensor, ...).
 LoadedRun loadRun(const std::string& dir, const std::string& datasetOverride = {},
                   const std::function<bool(int64_t, int64_t)>& progress = {});

@@ -86,10 +86,16 @@ struct EvalResult {
     std::vector<std::string> classNames;
 };
 
+// What became of a run: decided by this, never by searching its status sentence.
+enum class RunState { Running, Completed, Cancelled, Diverged, Failed };
+const char* runStateName(RunState state);  // "running", "completed", ... (summary.json "state")
+RunState runStateFromName(const std::string& name);  // unknown names: Failed
+
 struct TrainSummary {
-    std::string status;  // "completed", "cancelled at epoch E, batch B",
-                         // "diverged at epoch E, batch B (lr X)"
-    bool completed = false;
+    RunState state = RunState::Running;
+    std::string status;      // the sentence for people: "completed", "cancelled at epoch E, batch
+                             // B", "diverged at epoch E, batch B (lr X)", "failed: ..."
+    bool completed = false;  // state == Completed
     std::string runDir;
     int64_t epochsDone = 0;       // finished epochs recorded in the files
     double bestValAccuracy = -1;  // fraction (-1: no validation)

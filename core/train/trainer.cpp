@@ -290,6 +290,7 @@ std::vector<EpochMetrics> historyFromJson(const nlohmann::json& a) {
 void writeSummary(const std::string& dir, const TrainConfig& c, const TrainSummary& s,
                   const std::string& deviceName) {
     json j;
+    j["state"] = runStateName(s.state);
     j["status"] = s.status;
     j["completed"] = s.completed;
     j["model"] = c.model.name;
@@ -329,11 +330,7 @@ void saveCheckpoint(const std::string& dir, ScaleModel& model, torch::optim::Opt
     writeFileAtomic(joinPath(dir, kCheckpointFile), s.data(), s.size());
 }
 
-struct CheckpointState {
-    int64_t epoch = 0;
-    double wall = 0;
-    std::vector<EpochMetrics> history;
-};
+}  // namespace
 
 CheckpointState loadCheckpoint(const std::string& dir, ScaleModel& model,
                                torch::optim::Optimizer& opt, const torch::Device& device) {
@@ -366,20 +363,27 @@ CheckpointState loadCheckpoint(const std::string& dir, ScaleModel& model,
     return st;
 }
 
+namespace {
+
 // --- the loop -------------------------------------------------------------------------------
 
-// Reads a run's summary.json status ("" when there is none or it is unreadable).
-std::string recordedStatus(const std::string& dir) {
+// A run's recorded state and sentence from summary.json (Running and "" when there is none or
+// it is unreadable). ScaleLab 0.1 wrote no "state": its "completed" flag decides.
+std::pair<RunState, std::string> recordedState(const std::string& dir) {
     const std::string path = joinPath(dir, kSummaryFile);
     if (!fileExists(path)) {
-        return {};
+        return {RunState::Running, ""};
     }
     try {
         const auto bytes = readFileBytes(path, kMaxJsonBytes);
         const json j = json::parse(bytes.begin(), bytes.end());
-        return j.value("status", "");
+        const std::string status = j.value("status", "");
+        if (j.contains("state") && j["state"].is_string()) {
+            return {runStateFromName(j["state"].get<std::string>()), status};
+        }
+        return {j.value("completed", false) ? RunState::Completed : RunState::Running, status};
     } catch (const std::exception&) {
-        return {};
+        return {RunState::Running, ""};
     }
 }
 
@@ -400,8 +404,8 @@ TrainSummary runTraining(const TrainConfig& c, const std::string& dir, const Tra
     const RunFolderLock lock(dir);  // a second writer is refused with our PID
     removeStaleTempFiles(dir);
     if (resume) {
-        const std::string status = recordedStatus(dir);
-        if (status.rfind("completed", 0) == 0) {
+        const auto [state, status] = recordedState(dir);
+        if (state == RunState::Completed) {
             throw SpecError(dir + " is a completed run (" + status +
                             "); there is nothing to resume, and it is left as it is");
         }
@@ -422,6 +426,7 @@ TrainSummary runTraining(const TrainConfig& c, const std::string& dir, const Tra
                     fileExists(joinPath(dir, kSummaryFile))
                         ? json::parse(readFileBytes(joinPath(dir, kSummaryFile), kMaxJsonBytes))
                         : json::object();
+                j["state"] = runStateName(RunState::Failed);
                 j["status"] = std::string("failed: ") + e.what();
                 j["completed"] = false;
                 writeFileAtomic(joinPath(dir, kSummaryFile), j.dump(2) + "\n");
@@ -520,6 +525,7 @@ TrainSummary runTrainingLocked(const TrainConfig& c, const std::string& dir,
     const auto runStart = Clock::now();
     int64_t batchesThisSession = 0;
     std::string stopStatus;
+    RunState stopState = RunState::Running;
     auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - runStart).count(); };
     auto emit = [&](const TrainProgress& p) {
         if (hooks.progress && !hooks.progress(p)) {
@@ -547,6 +553,7 @@ TrainSummary runTrainingLocked(const TrainConfig& c, const std::string& dir,
         Batch b;
         while (it.next(b)) {
             if (hooks.cancel && hooks.cancel->load()) {
+                stopState = RunState::Cancelled;
                 stopStatus = "cancelled at epoch " + std::to_string(epoch) + ", batch " +
                              std::to_string(batch + 1);
                 break;
@@ -559,6 +566,7 @@ TrainSummary runTrainingLocked(const TrainConfig& c, const std::string& dir,
             const auto loss = F::cross_entropy(logits, b.labels, lossOptions);
             const double lossValue = loss.item<double>();
             if (!std::isfinite(lossValue)) {
+                stopState = RunState::Diverged;
                 stopStatus = "diverged at epoch " + std::to_string(epoch) + ", batch " +
                              std::to_string(batch + 1) + " (lr " + fmtG(lr) + ", loss " +
                              (std::isnan(lossValue) ? "NaN" : "Inf") + ")";
@@ -589,6 +597,7 @@ TrainSummary runTrainingLocked(const TrainConfig& c, const std::string& dir,
                 const int64_t remaining = totalBatches - ((epoch - 1) * batchesPerEpoch + batch);
                 p.etaSec = p.elapsedSec / double(batchesThisSession) * double(remaining);
                 if (!emit(p)) {
+                    stopState = RunState::Cancelled;
                     stopStatus = "cancelled at epoch " + std::to_string(epoch) + ", batch " +
                                  std::to_string(batch);
                     break;
@@ -612,11 +621,13 @@ TrainSummary runTrainingLocked(const TrainConfig& c, const std::string& dir,
                 m.valLoss = v.loss;
                 m.valAccuracy = v.accuracy;
                 if (!std::isfinite(v.loss)) {
+                    stopState = RunState::Diverged;
                     stopStatus = "diverged at epoch " + std::to_string(epoch) +
                                  " (validation loss " + (std::isnan(v.loss) ? "NaN" : "Inf") +
                                  ", lr " + fmtG(lr) + ")";
                 }
             } catch (const Cancelled&) {
+                stopState = RunState::Cancelled;
                 stopStatus = "cancelled at epoch " + std::to_string(epoch) + " (validation)";
                 break;
             }
@@ -662,6 +673,7 @@ TrainSummary runTrainingLocked(const TrainConfig& c, const std::string& dir,
         p.etaSec =
             batchesThisSession ? p.elapsedSec / double(batchesThisSession) * double(remaining) : 0;
         if (!emit(p) && epoch < c.epochs && stopStatus.empty()) {
+            stopState = RunState::Cancelled;
             stopStatus = "cancelled after epoch " + std::to_string(epoch);
         }
     }
@@ -669,17 +681,21 @@ TrainSummary runTrainingLocked(const TrainConfig& c, const std::string& dir,
     if (stopStatus.empty() && data.size(Part::Test) == 0) {
         s.status = "completed (no test set: the test split is empty)";
         s.completed = true;
+        s.state = RunState::Completed;
     } else if (stopStatus.empty()) {
         try {
             s.test = evaluate(model, data, Part::Test, c, device, hooks.cancel);
             s.status = "completed";
             s.completed = true;
+            s.state = RunState::Completed;
         } catch (const Cancelled&) {
+            s.state = RunState::Cancelled;
             s.status = "cancelled during the final test evaluation (all " +
                        std::to_string(s.epochsDone) + " epochs trained)";
         }
     } else {
         s.status = stopStatus;
+        s.state = stopState;
     }
     s.wallSeconds = wallBefore + elapsed();
     if (s.epochsDone == 0) {
@@ -702,6 +718,32 @@ TrainSummary runTrainingLocked(const TrainConfig& c, const std::string& dir,
 }  // namespace
 
 // --- public API -----------------------------------------------------------------------------
+
+const char* runStateName(RunState state) {
+    switch (state) {
+        case RunState::Running:
+            return "running";
+        case RunState::Completed:
+            return "completed";
+        case RunState::Cancelled:
+            return "cancelled";
+        case RunState::Diverged:
+            return "diverged";
+        case RunState::Failed:
+            return "failed";
+    }
+    return "failed";
+}
+
+RunState runStateFromName(const std::string& name) {
+    for (RunState s : {RunState::Running, RunState::Completed, RunState::Cancelled,
+                       RunState::Diverged, RunState::Failed}) {
+        if (name == runStateName(s)) {
+            return s;
+        }
+    }
+    return RunState::Failed;
+}
 
 std::string trainConfigToJson(const TrainConfig& c) {
     json j;

@@ -209,7 +209,7 @@ with tempfile.TemporaryDirectory() as tmp:
     cut = os.path.join(tmp, "damaged_ckpt")
     shutil.copytree(good, cut)
     summary = json.load(open(os.path.join(cut, "summary.json")))
-    summary["status"] = "cancelled at epoch 2, batch 1"
+    summary.update(state="cancelled", status="cancelled at epoch 2, batch 1", completed=False)
     write(os.path.join(cut, "summary.json"), json.dumps(summary).encode())
     with open(os.path.join(cut, "checkpoint.pt"), "r+b") as f:
         f.truncate(1000)
