@@ -193,6 +193,103 @@ std::vector<uint8_t> readFileMaybeGzip(const std::string& path, uint64_t maxByte
     return out;
 }
 
+namespace {
+
+uint64_t le(const std::vector<uint8_t>& b, uint64_t at, int bytes) {
+    uint64_t v = 0;
+    for (int i = bytes - 1; i >= 0; --i) {
+        v = v << 8 | b[size_t(at) + size_t(i)];
+    }
+    return v;
+}
+
+}  // namespace
+
+void checkZipArchive(const std::vector<uint8_t>& b, const std::string& name) {
+    const uint64_t size = b.size();
+    auto bad = [&](const std::string& what) {
+        return DataError(name + ": not a readable PyTorch file (" + what +
+                         "); it is damaged or truncated");
+    };
+    if (size < 22) {
+        throw bad("too short for a ZIP archive");
+    }
+    // The end-of-central-directory record: the last one within the final 64 KiB + 22 bytes.
+    uint64_t eocd = size;
+    const uint64_t lowest = size > 65557 ? size - 65557 : 0;
+    for (uint64_t at = size - 22 + 1; at-- > lowest;) {
+        if (le(b, at, 4) == 0x06054b50) {
+            eocd = at;
+            break;
+        }
+    }
+    if (eocd == size) {
+        throw bad("no ZIP end-of-central-directory record");
+    }
+    uint64_t entries = le(b, eocd + 10, 2);
+    uint64_t cdSize = le(b, eocd + 12, 4);
+    uint64_t cdOffset = le(b, eocd + 16, 4);
+    uint64_t cdLimit = eocd;
+    if (entries == 0xFFFF || cdSize == 0xFFFFFFFF || cdOffset == 0xFFFFFFFF) {
+        // ZIP64: a locator 20 bytes before the record points at the ZIP64 end record.
+        if (eocd < 20 || le(b, eocd - 20, 4) != 0x07064b50) {
+            throw bad("ZIP64 sizes without a ZIP64 locator");
+        }
+        const uint64_t z = le(b, eocd - 20 + 8, 8);
+        if (z > eocd - 20 || eocd - 20 - z < 56 || le(b, z, 4) != 0x06064b50) {
+            throw bad("a ZIP64 end record outside the file");
+        }
+        entries = le(b, z + 32, 8);
+        cdSize = le(b, z + 40, 8);
+        cdOffset = le(b, z + 48, 8);
+        cdLimit = z;
+    }
+    if (cdOffset > cdLimit || cdSize > cdLimit - cdOffset) {
+        throw bad("its central directory lies outside the file");
+    }
+    uint64_t at = cdOffset;
+    for (uint64_t i = 0; i < entries; ++i) {
+        if (cdOffset + cdSize - at < 46 || le(b, at, 4) != 0x02014b50) {
+            throw bad("central directory entry " + std::to_string(i + 1) + " is damaged");
+        }
+        uint64_t compressed = le(b, at + 20, 4);
+        uint64_t uncompressed = le(b, at + 24, 4);
+        const uint64_t nameLen = le(b, at + 28, 2), extraLen = le(b, at + 30, 2),
+                       commentLen = le(b, at + 32, 2);
+        uint64_t local = le(b, at + 42, 4);
+        const uint64_t next = at + 46 + nameLen + extraLen + commentLen;
+        if (next > cdOffset + cdSize) {
+            throw bad("central directory entry " + std::to_string(i + 1) + " runs past its end");
+        }
+        // ZIP64 extra field (id 1): the 64-bit values of the fields set to 0xFFFFFFFF.
+        for (uint64_t e = at + 46 + nameLen; e + 4 <= at + 46 + nameLen + extraLen;) {
+            const uint64_t id = le(b, e, 2), len = le(b, e + 2, 2);
+            if (e + 4 + len > at + 46 + nameLen + extraLen) {
+                throw bad("a damaged extra field in entry " + std::to_string(i + 1));
+            }
+            if (id == 1) {
+                uint64_t p = e + 4;
+                const uint64_t end = e + 4 + len;
+                for (uint64_t* field : {&uncompressed, &compressed, &local}) {
+                    if (*field == 0xFFFFFFFF && p + 8 <= end) {
+                        *field = le(b, p, 8);
+                        p += 8;
+                    }
+                }
+            }
+            e += 4 + len;
+        }
+        if (local > size || size - local < 30 || le(b, local, 4) != 0x04034b50) {
+            throw bad("entry " + std::to_string(i + 1) + "'s local header lies outside the file");
+        }
+        const uint64_t data = local + 30 + le(b, local + 26, 2) + le(b, local + 28, 2);
+        if (data > size || compressed > size - data) {
+            throw bad("entry " + std::to_string(i + 1) + "'s data runs past the end of the file");
+        }
+        at = next;
+    }
+}
+
 void writeFileAtomic(const std::string& path, const void* data, size_t size) {
     const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
     {

@@ -58,6 +58,13 @@ private:
 std::vector<uint8_t> readFileMaybeGzip(const std::string& path,
                                        uint64_t maxBytes = kDefaultMaxFileBytes);
 
+// Checks that `bytes` are a well-formed ZIP archive (the container of PyTorch's .pt files)
+// before a library parses them: an end-of-central-directory record, a central directory inside
+// the file, and every entry's local header and data inside the file (ZIP64 too). LibTorch's zip
+// reader reads out of bounds on archives whose offsets point past the end (found by fuzzing).
+// Throws DataError naming `name` and what is wrong.
+void checkZipArchive(const std::vector<uint8_t>& bytes, const std::string& name);
+
 // Writes a file atomically: to PATH.tmp-<pid>, flushed, then renamed over PATH, so a crash at
 // any moment leaves either the old file or the new one. Throws Error naming the path.
 void writeFileAtomic(const std::string& path, const void* data, size_t size);

@@ -67,6 +67,7 @@ void saveStateDictPickle(const torch::nn::Module& model, const std::string& path
 
 void loadStateDictPickle(torch::nn::Module& model, const std::string& path) {
     const std::vector<uint8_t> raw = readFileBytes(path);
+    checkZipArchive(raw, path);  // LibTorch's zip reader trusts the offsets it reads
     c10::IValue value;
     try {
         value = torch::pickle_load(std::vector<char>(raw.begin(), raw.end()));

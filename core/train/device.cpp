@@ -16,8 +16,9 @@ torch::Device resolveDevice(const std::string& name) {
         int index = 0;
         if (name.size() > 5) {
             const std::string digits = name.substr(5);
-            if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) {
-                throw SpecError("device '" + name + "': expected cuda or cuda:N");
+            if (digits.empty() || digits.size() > 3 ||
+                digits.find_first_not_of("0123456789") != std::string::npos) {
+                throw SpecError("device '" + name + "': expected cuda or cuda:N (N = 0..999)");
             }
             index = std::stoi(digits);
         }

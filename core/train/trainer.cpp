@@ -340,8 +340,11 @@ CheckpointState loadCheckpoint(const std::string& dir, ScaleModel& model,
     }
     CheckpointState st;
     try {
+        const std::vector<uint8_t> bytes = readFileBytes(path, uint64_t(4) << 30);
+        checkZipArchive(bytes, path);  // LibTorch's zip reader trusts the offsets it reads
+        std::istringstream stream(std::string(bytes.begin(), bytes.end()));
         torch::serialize::InputArchive archive;
-        archive.load_from(path, device);
+        archive.load_from(stream, device);
         torch::serialize::InputArchive modelArchive, optArchive;
         archive.read("model", modelArchive);
         archive.read("optimizer", optArchive);

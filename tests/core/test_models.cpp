@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "core/data/file_io.h"
 #include "core/error.h"
 #include "core/models/analysis.h"
 #include "core/models/arch_plan.h"
@@ -337,5 +338,29 @@ TEST(Models, StateDictRoundTripsThroughAPickle) {
         FAIL() << "expected a DataError";
     } catch (const DataError& e) {
         EXPECT_NE(std::string(e.what()).find("missing layer1.1"), std::string::npos) << e.what();
+    }
+}
+
+// Issue 10, found by fuzz_checkpoint: a weights file whose ZIP offsets point past its end made
+// LibTorch's zip reader read out of bounds (heap-buffer-overflow under ASan). Now refused first.
+TEST(Models, DamagedZipStructureIsRefusedBeforeLibTorchReadsIt) {
+    ScaleModel model = buildModel(named("resnet-cifar-8", 1, 10, 16));
+    const std::string found =
+        SCALELAB_SOURCE_DIR "/tests/fuzz/regressions/weights-zip-offsets-past-end.pt";
+    try {
+        loadStateDictPickle(*model, found);
+        FAIL() << "expected a DataError";
+    } catch (const DataError& e) {
+        EXPECT_NE(std::string(e.what()).find("not a readable PyTorch file"), std::string::npos)
+            << e.what();
+    }
+    // Every truncation of a real file is refused the same way, never read past its end.
+    test::TempDir dir;
+    saveStateDictPickle(*model, dir.file("w.pt"));
+    const std::vector<uint8_t> bytes = readFileBytes(dir.file("w.pt"));
+    for (size_t keep : {size_t(0), size_t(21), bytes.size() / 2, bytes.size() - 1}) {
+        test::writeBytes(dir.file("cut.pt"),
+                         std::vector<uint8_t>(bytes.begin(), bytes.begin() + long(keep)));
+        EXPECT_THROW(loadStateDictPickle(*model, dir.file("cut.pt")), DataError) << keep;
     }
 }
