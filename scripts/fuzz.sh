@@ -50,15 +50,15 @@ wait || true
 
 for t in "${targets[@]}"; do
     log=$build/fuzz/$t.log
-    runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
+    runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || true)
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 || true)
-    findings=$(ls "$build/fuzz/$t"-crash-* "$build/fuzz/$t"-timeout-* "$build/fuzz/$t"-oom-* \
-        "$build/fuzz/$t"-leak-* 2>/dev/null | wc -l)
+    findings=$(find "$build/fuzz" -maxdepth 1 -name "$t-crash-*" -o -name "$t-timeout-*" \
+        -o -name "$t-oom-*" -o -name "$t-leak-*" | wc -l)
     corpus=$(ls "$build/fuzz/$t" | wc -l)
-    echo "fuzz_$t: ${minutes} min, ${runs} runs, ${cov:-cov: ?}, corpus ${corpus}, findings ${findings}"
+    echo "fuzz_$t: ${minutes} min, ${runs:-?} runs, ${cov:-cov: ?}, corpus ${corpus}, findings ${findings}"
     if [[ $findings -gt 0 ]]; then
         status=1
-        grep -m3 -E 'ERROR|SUMMARY|==[0-9]+==' "$log" | sed 's/^/    /'
+        grep -m3 -E 'ERROR|SUMMARY|==[0-9]+==' "$log" | sed 's/^/    /' || true
     fi
 done
 exit $status

@@ -87,3 +87,22 @@ TEST(LegacyRuns, EvaluateResumeAndPrune) {
                                            run.config.model.resolution, 128, run.device);
     EXPECT_EQ(after.count, eval.count);
 }
+
+// Issue 10, found by fuzz_checkpoint: a damaged checkpoint.pt whose TorchScript type section made
+// LibTorch's parser crash (SEGV). The load is probed in a child process and refused cleanly.
+TEST(LegacyRuns, ACheckpointThatCrashesLibTorchIsRefused) {
+    test::TempDir dir;
+    fs::copy_file(SCALELAB_SOURCE_DIR
+                  "/tests/fuzz/regressions/checkpoint-torchscript-type-parser-segv.pt",
+                  dir.file("checkpoint.pt"));
+    ScaleModel model = buildModel(modelSpecFromName("resnet-cifar-8", 1, 10, 16));
+    torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(0.1).momentum(0.9));
+    try {
+        loadCheckpoint(dir.path(), model, opt, torch::kCPU);
+        FAIL() << "expected a DataError";
+    } catch (const DataError& e) {
+        EXPECT_NE(std::string(e.what()).find("checkpoint.pt: not a readable checkpoint"),
+                  std::string::npos)
+            << e.what();
+    }
+}
