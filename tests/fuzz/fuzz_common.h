@@ -18,8 +18,8 @@ namespace fuzz {
 inline const std::string& scratch() {
     static const std::string dir = [] {
         const char* base = std::getenv("TMPDIR");
-        std::string d = std::string(base ? base : "/tmp") + "/scalelab-fuzz-" +
-                        std::to_string(::getpid());
+        std::string d =
+            std::string(base ? base : "/tmp") + "/scalelab-fuzz-" + std::to_string(::getpid());
         std::system(("mkdir -p '" + d + "'").c_str());
         return d;
     }();

@@ -20,9 +20,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         fuzz::expectOnlyCoreErrors([&] { specFromJson(j); });
         fuzz::expectOnlyCoreErrors([&] { planFromJson(j); });
         if (j.is_object() && j.contains("model")) {
-            fuzz::expectOnlyCoreErrors([&] { planFromJson({{"spec", j["model"]},
-                                                           {"inner_widths", j.value("inner",
-                                                                                    nlohmann::json())}}); });
+            fuzz::expectOnlyCoreErrors([&] {
+                planFromJson(
+                    {{"spec", j["model"]}, {"inner_widths", j.value("inner", nlohmann::json())}});
+            });
         }
     }
     return 0;
