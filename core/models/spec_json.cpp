@@ -1,10 +1,38 @@
 #include "core/models/spec_json.h"
 
+#include <cmath>
+#include <type_traits>
+
 #include "core/error.h"
 #include "core/models/arch_plan.h"
 #include "core/models/family.h"
 
 namespace scalelab {
+
+int64_t jsonInteger(const nlohmann::json& v, const std::string& what, int64_t min, int64_t max) {
+    const std::string range =
+        " (allowed: " + std::to_string(min) + ".." + std::to_string(max) + ")";
+    if (v.is_number_integer()) {
+        const bool negative =
+            v.is_number_integer() && !v.is_number_unsigned() && v.get<int64_t>() < 0;
+        if (!negative && v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(max)) {
+            throw SpecError(what + " is out of range" + range);
+        }
+        const int64_t x = v.get<int64_t>();
+        if (x < min || x > max) {
+            throw SpecError(what + " = " + std::to_string(x) + " is out of range" + range);
+        }
+        return x;
+    }
+    if (v.is_number_float()) {
+        const double d = v.get<double>();
+        if (!(d >= double(min) && d <= double(max)) || d != std::floor(d)) {
+            throw SpecError(what + " must be a whole number" + range);
+        }
+        return int64_t(d);
+    }
+    throw SpecError(what + " must be a whole number" + range);
+}
 
 namespace {
 
@@ -17,6 +45,10 @@ template <typename T>
 T field(const nlohmann::json& j, const char* key) {
     if (!j.contains(key)) {
         throw SpecError(std::string("model spec: field '") + key + "' is missing");
+    }
+    if constexpr (std::is_integral_v<T>) {
+        return T(jsonInteger(j.at(key), std::string("model spec: field '") + key + "'", -1000000000,
+                             1000000000));
     }
     try {
         return j.at(key).get<T>();

@@ -8,6 +8,11 @@
 
 namespace scalelab {
 
+// A JSON whole number in [min, max]: an integer, or a float with an integral value. Throws
+// SpecError naming `what` (never converts an out-of-range float, which is undefined behaviour).
+int64_t jsonInteger(const nlohmann::json& value, const std::string& what,
+                    int64_t min = -(int64_t(1) << 53), int64_t max = int64_t(1) << 53);
+
 nlohmann::ordered_json specToJson(const ModelSpec& spec);
 // Throws SpecError naming the field when the JSON is incomplete or holds an impossible spec.
 ModelSpec specFromJson(const nlohmann::json& json);

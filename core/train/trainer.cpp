@@ -279,7 +279,7 @@ std::vector<EpochMetrics> historyFromJson(const nlohmann::json& a) {
     std::vector<EpochMetrics> out;
     for (const auto& j : a) {
         EpochMetrics e;
-        e.epoch = j.at("epoch").get<int64_t>();
+        e.epoch = jsonInteger(j.at("epoch"), "epoch", 0, 100000);
         e.trainLoss = j.at("train_loss").get<double>();
         e.trainAccuracy = j.at("train_acc").get<double>();
         e.valLoss = j.at("val_loss").is_null() ? -1 : j.at("val_loss").get<double>();
@@ -335,6 +335,8 @@ void saveCheckpoint(const std::string& dir, ScaleModel& model, torch::optim::Opt
     writeFileAtomic(joinPath(dir, kCheckpointFile), s.data(), s.size());
 }
 
+extern "C" void __sanitizer_set_death_callback(void (*)(void)) __attribute__((weak));
+
 // LibTorch's archive reader compiles the TorchScript type definitions stored in the file, and
 // crashes (SEGV in ScriptTypeParser, found by fuzz_checkpoint) on some damaged ones. A child
 // process parses the archive first, on the CPU, so that a damaged file ends as an error here
@@ -346,6 +348,10 @@ void probeArchiveInChild(const std::vector<uint8_t>& bytes, const std::string& p
         return;
     }
     if (pid == 0) {
+        // The child's crash is the parent's answer, not a report of its own (sanitizers, fuzzers).
+        if (&__sanitizer_set_death_callback) {
+            __sanitizer_set_death_callback(nullptr);
+        }
         const int devNull = ::open("/dev/null", O_WRONLY);
         if (devNull >= 0) {
             ::dup2(devNull, 1);
@@ -829,11 +835,15 @@ TrainConfig trainConfigFromJson(const std::string& text, const std::string& what
         throw DataError(what + ": not valid JSON (" + libraryMessage(e) + ")");
     }
     TrainConfig c;
+    // Whole numbers are checked before conversion (a float like 6e64 is no int64).
+    auto intOr = [&](const char* key, int64_t fallback) {
+        return j.contains(key) ? jsonInteger(j.at(key), key) : fallback;
+    };
     try {
         c.model = specFromJson(j.at("model"));
         c.dataset = j.at("dataset").get<std::string>();
-        c.epochs = j.at("epochs").get<int64_t>();
-        c.batchSize = j.at("batch_size").get<int64_t>();
+        c.epochs = jsonInteger(j.at("epochs"), "epochs");
+        c.batchSize = jsonInteger(j.at("batch_size"), "batch_size");
         c.optimizer = j.at("optimizer").get<std::string>() == "adamw" ? OptimizerKind::AdamW
                                                                       : OptimizerKind::SGD;
         c.lr = j.at("lr").get<double>();
@@ -846,19 +856,21 @@ TrainConfig trainConfigFromJson(const std::string& text, const std::string& what
                      : sched == "constant" ? ScheduleKind::Constant
                                            : ScheduleKind::Cosine;
         c.warmupEpochs = j.value("warmup_epochs", c.warmupEpochs);
-        c.stepEpochs = j.value("step_epochs", c.stepEpochs);
+        c.stepEpochs = decltype(c.stepEpochs)(intOr("step_epochs", c.stepEpochs));
         c.stepGamma = j.value("step_gamma", c.stepGamma);
         c.split.valFraction = j.value("val_fraction", c.split.valFraction);
-        c.split.trainSubset = j.value("train_subset", c.split.trainSubset);
-        c.split.testSubset = j.value("test_subset", c.split.testSubset);
-        c.augment.cropPadding = j.value("augment_crop_padding", 0);
+        c.split.trainSubset =
+            decltype(c.split.trainSubset)(intOr("train_subset", c.split.trainSubset));
+        c.split.testSubset = decltype(c.split.testSubset)(intOr("test_subset", c.split.testSubset));
+        c.augment.cropPadding = int(intOr("augment_crop_padding", 0));
         c.augment.horizontalFlip = j.value("augment_hflip", false);
-        c.seed = j.value("seed", c.seed);
+        c.seed = uint64_t(intOr("seed", int64_t(c.seed)));
         c.device = j.value("device", c.device);
-        c.threads = j.value("threads", c.threads);
-        c.progressEveryBatches = j.value("progress_every_batches", c.progressEveryBatches);
+        c.threads = decltype(c.threads)(intOr("threads", c.threads));
+        c.progressEveryBatches = decltype(c.progressEveryBatches)(
+            intOr("progress_every_batches", c.progressEveryBatches));
         c.channelsLast = j.value("channels_last", c.channelsLast);
-        c.evalBatchSize = j.value("eval_batch_size", c.evalBatchSize);
+        c.evalBatchSize = decltype(c.evalBatchSize)(intOr("eval_batch_size", c.evalBatchSize));
     } catch (const SpecError& e) {
         throw DataError(what + ": " + e.what());
     } catch (const nlohmann::json::exception& e) {
@@ -875,15 +887,23 @@ EvalResult evalResultFromJson(const std::string& text, const std::string& what) 
     try {
         const auto j = nlohmann::json::parse(text);
         EvalResult r;
-        r.count = j.at("count").get<int64_t>();
+        r.count = jsonInteger(j.at("count"), "count", 0);
         r.loss = j.at("loss").get<double>();
         r.accuracy = j.at("accuracy").get<double>();
         r.classNames = j.at("class_names").get<std::vector<std::string>>();
         for (const auto& v : j.at("per_class_accuracy")) {
             r.perClassAccuracy.push_back(v.is_null() ? -1.0 : v.get<double>());
         }
-        r.confusion = j.at("confusion").get<std::vector<std::vector<int64_t>>>();
+        for (const auto& row : j.at("confusion")) {
+            std::vector<int64_t> counts;
+            for (const auto& v : row) {
+                counts.push_back(jsonInteger(v, "confusion count", 0));
+            }
+            r.confusion.push_back(counts);
+        }
         return r;
+    } catch (const SpecError& e) {
+        throw DataError(what + ": malformed evaluation result (" + e.what() + ")");
     } catch (const nlohmann::json::exception& e) {
         throw DataError(what + ": malformed evaluation result (" + libraryMessage(e) + ")");
     }
@@ -896,6 +916,8 @@ std::string epochHistoryToJson(const std::vector<EpochMetrics>& history) {
 std::vector<EpochMetrics> epochHistoryFromJson(const std::string& text, const std::string& what) {
     try {
         return historyFromJson(nlohmann::json::parse(text));
+    } catch (const SpecError& e) {
+        throw DataError(what + ": malformed epoch history (" + e.what() + ")");
     } catch (const nlohmann::json::exception& e) {
         throw DataError(what + ": malformed epoch history (" + libraryMessage(e) + ")");
     }

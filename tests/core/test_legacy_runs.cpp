@@ -106,3 +106,16 @@ TEST(LegacyRuns, ACheckpointThatCrashesLibTorchIsRefused) {
             << e.what();
     }
 }
+
+// Issue 10, found by fuzz_records (UBSan): "epochs": 6e64 was converted to int64 (undefined
+// behaviour). Whole-number fields are now range-checked before any conversion.
+TEST(LegacyRuns, HugeFloatsInRunRecordsAreRefusedNotConverted) {
+    std::ifstream in(SCALELAB_SOURCE_DIR "/tests/fuzz/regressions/config-epochs-float-6e64.json");
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_THROW(trainConfigFromJson(text, "config.json"), DataError);
+    EXPECT_THROW(evalResultFromJson(R"({"count": 1e300, "loss": 0, "accuracy": 0,
+        "class_names": [], "per_class_accuracy": [], "confusion": []})",
+                                    "summary.json"),
+                 DataError);
+    EXPECT_THROW(epochHistoryFromJson(R"([{"epoch": -1e999}])", "session.json"), DataError);
+}
