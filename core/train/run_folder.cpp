@@ -21,6 +21,16 @@ namespace fs = std::filesystem;
 
 namespace {
 const char* const kChecksums = "checksums.json";
+
+std::string toHex(const unsigned char* digest, unsigned int len) {
+    static const char* hex = "0123456789abcdef";
+    std::string out;
+    for (unsigned int i = 0; i < len; ++i) {
+        out += hex[digest[i] >> 4];
+        out += hex[digest[i] & 15];
+    }
+    return out;
+}
 }  // namespace
 
 const std::vector<std::string>& runFileNames() {
@@ -76,13 +86,7 @@ std::string sha256Hex(const void* data, size_t size) {
     if (EVP_Digest(data, size, digest, &len, EVP_sha256(), nullptr) != 1) {
         throw Error("SHA-256 could not be computed (OpenSSL)");
     }
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (unsigned int i = 0; i < len; ++i) {
-        out += hex[digest[i] >> 4];
-        out += hex[digest[i] & 15];
-    }
-    return out;
+    return toHex(digest, len);
 }
 
 std::string sha256File(const std::string& path) {
@@ -106,13 +110,7 @@ std::string sha256File(const std::string& path) {
     if (readError) {
         throw DataError(path + ": read error while computing its checksum");
     }
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (unsigned int i = 0; i < len; ++i) {
-        out += hex[digest[i] >> 4];
-        out += hex[digest[i] & 15];
-    }
-    return out;
+    return toHex(digest, len);
 }
 
 namespace {
