@@ -87,38 +87,29 @@ double compoundFlopsBase(double alpha, double beta, double gamma) {
     return alpha * beta * beta * gamma * gamma;
 }
 
-double Scaling::widthFactor() const {
+namespace {
+// A scaling's factor for one dimension: 1, the manual multiplier, or base^phi.
+double factor(Scaling::Mode mode, double manual, double base, double phi) {
     switch (mode) {
-        case Mode::None:
+        case Scaling::Mode::None:
             return 1.0;
-        case Mode::Manual:
-            return width;
-        case Mode::Compound:
-            return std::pow(beta, phi);
+        case Scaling::Mode::Manual:
+            return manual;
+        case Scaling::Mode::Compound:
+            return std::pow(base, phi);
     }
     return 1.0;
+}
+}  // namespace
+
+double Scaling::widthFactor() const {
+    return factor(mode, width, beta, phi);
 }
 double Scaling::depthFactor() const {
-    switch (mode) {
-        case Mode::None:
-            return 1.0;
-        case Mode::Manual:
-            return depth;
-        case Mode::Compound:
-            return std::pow(alpha, phi);
-    }
-    return 1.0;
+    return factor(mode, depth, alpha, phi);
 }
 double Scaling::resolutionFactor() const {
-    switch (mode) {
-        case Mode::None:
-            return 1.0;
-        case Mode::Manual:
-            return resolution;
-        case Mode::Compound:
-            return std::pow(gamma, phi);
-    }
-    return 1.0;
+    return factor(mode, resolution, gamma, phi);
 }
 
 ModelSpec applyScaling(ModelSpec spec, const Scaling& s) {
