@@ -3,49 +3,18 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "core/json_enums.h"
 #include "core/models/arch_plan.h"
 #include "core/models/family.h"
 
 namespace scalelab {
 
 const char* layerKindName(LayerKind kind) {
-    switch (kind) {
-        case LayerKind::Conv:
-            return "conv";
-        case LayerKind::DepthwiseConv:
-            return "dwconv";
-        case LayerKind::BatchNorm:
-            return "bn";
-        case LayerKind::Activation:
-            return "act";
-        case LayerKind::SqueezeExcite:
-            return "se";
-        case LayerKind::MaxPool:
-            return "maxpool";
-        case LayerKind::GlobalPool:
-            return "globalpool";
-        case LayerKind::Dropout:
-            return "dropout";
-        case LayerKind::Linear:
-            return "linear";
-        case LayerKind::ResidualAdd:
-            return "add";
-    }
-    return "?";
+    return enumName(kind);
 }
 
 const char* actKindName(ActKind kind) {
-    switch (kind) {
-        case ActKind::None:
-            return "none";
-        case ActKind::ReLU:
-            return "relu";
-        case ActKind::ReLU6:
-            return "relu6";
-        case ActKind::SiLU:
-            return "silu";
-    }
-    return "?";
+    return enumName(kind);
 }
 
 const PlanLayer* ArchPlan::layerOfParam(const std::string& name) const {

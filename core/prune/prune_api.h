@@ -10,9 +10,9 @@
 namespace scalelab {
 
 enum class PruneMethod { MagnitudeGlobal, MagnitudeLayer, L1Structured };
-const char* pruneMethodName(
-    PruneMethod m);  // "magnitude-global", "magnitude-layer", "l1-structured"
-// Throws SpecError for an unknown name.
+// "magnitude-global", "magnitude-layer", "l1-structured" (the table is in core/json_enums.h).
+const char* pruneMethodName(PruneMethod m);
+// Throws SpecError for an unknown name, listing the known ones.
 PruneMethod pruneMethodFromName(const std::string& name);
 
 struct PruneSweepOptions {
@@ -20,7 +20,8 @@ struct PruneSweepOptions {
     std::vector<PruneMethod> methods = {PruneMethod::MagnitudeGlobal};
     std::vector<double> levels = {0, 0.25, 0.5, 0.75};  // fractions of prunable weights/channels
     int64_t finetuneEpochs = 0;      // epochs of fine-tuning after pruning (masks kept)
-    double finetuneLr = 0.01;        // SGD learning rate of the fine-tuning (cosine)
+    double finetuneLr = 0.01;        // peak learning rate of the fine-tuning (the run's optimizer,
+                                     // momentum and weight decay; cosine from this value)
     int64_t finetuneSubset = 0;      // train images for fine-tuning; 0 = the run's
     int64_t testSubset = 0;          // test images; 0 = the run's own setting
     bool includeClassifier = false;  // magnitude methods: prune the final Linear too
@@ -52,7 +53,8 @@ struct PruneSweepResult {
     double baselineImagesPerSec = 0;  // its inference speed, same measurement
     int64_t baselineParams = 0;
     int64_t baselineMacs = 0;
-    std::string status;  // "completed" or "cancelled after N of M"
+    bool cancelled = false;  // the sweep stopped early (rows hold what was finished)
+    std::string status;      // for people: "completed" or "cancelled after N of M"
 };
 
 struct PruneHooks {

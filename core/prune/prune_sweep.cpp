@@ -7,34 +7,22 @@
 
 #include "core/data/file_io.h"
 #include "core/error.h"
+#include "core/json_enums.h"
 #include "core/models/analysis.h"
 #include "core/prune/prune_api.h"
 #include "core/prune/pruning.h"
+#include "core/train/epoch_loop.h"
+#include "core/train/run_folder.h"
 #include "core/train/run_loader.h"
 
 namespace scalelab {
 
 const char* pruneMethodName(PruneMethod m) {
-    switch (m) {
-        case PruneMethod::MagnitudeGlobal:
-            return "magnitude-global";
-        case PruneMethod::MagnitudeLayer:
-            return "magnitude-layer";
-        case PruneMethod::L1Structured:
-            return "l1-structured";
-    }
-    return "?";
+    return enumName(m);
 }
 
 PruneMethod pruneMethodFromName(const std::string& n) {
-    if (n == "magnitude-global")
-        return PruneMethod::MagnitudeGlobal;
-    if (n == "magnitude-layer")
-        return PruneMethod::MagnitudeLayer;
-    if (n == "l1-structured")
-        return PruneMethod::L1Structured;
-    throw SpecError("pruning method '" + n +
-                    "' is not magnitude-global, magnitude-layer or l1-structured");
+    return enumFromName<PruneMethod>(n, "pruning method");
 }
 
 namespace {
@@ -71,44 +59,30 @@ double inferenceImagesPerSec(ScaleModelImpl& model, int64_t batch, const torch::
     return double(batch) / times[times.size() / 2];
 }
 
-// A few epochs of SGD (cosine, Nesterov) on the run's train split, re-applying the masks after
-// every step so pruned weights stay zero.
+// Fine-tuning is training: the same epoch loop, with the run's optimizer, momentum, weight
+// decay, label smoothing, augmentation and seeds, a cosine schedule from `lr` over `epochs`,
+// and the masks re-applied after every step so pruned weights stay zero.
 void fineTune(ScaleModelImpl& model, LoadedRun& run, const MaskSet* masks, int64_t epochs,
               double lr, const std::atomic<bool>* cancel) {
-    const TrainConfig& c = run.config;
-    torch::optim::SGD opt(
-        model.parameters(),
-        torch::optim::SGDOptions(lr).momentum(0.9).nesterov(true).weight_decay(c.weightDecay));
-    const int64_t n = run.data->size(Part::Train);
-    const int64_t perEpoch = (n + c.batchSize - 1) / c.batchSize;
-    const int64_t total = std::max<int64_t>(1, epochs * perEpoch);
-    int64_t step = 0;
+    TrainConfig c = run.config;
+    c.lr = lr;
+    c.epochs = epochs;
+    c.schedule = ScheduleKind::Cosine;
+    c.warmupEpochs = 0;
+    c.model = model.spec();
+    auto opt = makeOptimizer(c, model);
+    EpochHooks hooks;
+    hooks.cancel = cancel;
+    if (masks) {
+        hooks.afterStep = [masks](ScaleModelImpl& m) { applyMasks(m, *masks); };
+    }
     for (int64_t e = 1; e <= epochs; ++e) {
-        torch::manual_seed(c.seed * 31 + uint64_t(e));
-        BatchOptions bo;
-        bo.batchSize = c.batchSize;
-        bo.seed = c.seed * 131 + uint64_t(e);
-        bo.augment = c.augment;
-        bo.device = run.device;
-        BatchIterator it = run.data->batches(Part::Train, c.model.resolution, bo);
-        model.train();
-        Batch b;
-        while (it.next(b)) {
-            if (cancel && cancel->load()) {
-                throw Cancelled();
-            }
-            for (auto& g : opt.param_groups()) {
-                g.options().set_lr(lr * 0.5 *
-                                   (1.0 + std::cos(M_PI * double(step) / double(total))));
-            }
-            opt.zero_grad();
-            auto loss = torch::nn::functional::cross_entropy(model.forward(b.images), b.labels);
-            loss.backward();
-            opt.step();
-            if (masks) {
-                applyMasks(model, *masks);
-            }
-            ++step;
+        const EpochResult r = trainEpoch(model, *opt, *run.data, c, e, run.device, hooks);
+        if (r.stop == EpochResult::Stop::Cancelled) {
+            throw Cancelled();
+        }
+        if (r.stop == EpochResult::Stop::Diverged) {
+            break;  // the weights stay those of the last finite step; the test shows the damage
         }
     }
     model.eval();
@@ -181,6 +155,7 @@ PruneSweepResult runPruneSweep(const PruneSweepOptions& o, const PruneHooks& hoo
                                          (stage < 0 ? "" : " (" + scopeName + ")");
                 if ((hooks.cancel && hooks.cancel->load()) ||
                     (hooks.progress && !hooks.progress(done, total, what))) {
+                    result.cancelled = true;
                     result.status =
                         "cancelled after " + std::to_string(done) + " of " + std::to_string(total);
                     return result;
@@ -230,6 +205,7 @@ PruneSweepResult runPruneSweep(const PruneSweepOptions& o, const PruneHooks& hoo
                         row.finetunedLoss = f.loss;
                     }
                 } catch (const Cancelled&) {
+                    result.cancelled = true;
                     result.status =
                         "cancelled after " + std::to_string(done) + " of " + std::to_string(total);
                     return result;
@@ -239,12 +215,11 @@ PruneSweepResult runPruneSweep(const PruneSweepOptions& o, const PruneHooks& hoo
                     row.modelDir = joinPath(
                         o.saveModelDir, row.method + "-" + levelTag(level) +
                                             (stage < 0 ? "" : "-stage" + std::to_string(stage)));
-                    const auto cfgBytes =
-                        readFileBytes(joinPath(o.runDir, "config.json"), kMaxJsonBytes);
-                    const auto cfg =
-                        nlohmann::json::parse(std::string(cfgBytes.begin(), cfgBytes.end()));
-                    nlohmann::json extra;
-                    extra["normalization"] = cfg.value("normalization", nlohmann::json());
+                    const nlohmann::json cfg = readRunConfigJson(o.runDir);
+                    nlohmann::ordered_json extra;
+                    if (cfg.contains("normalization")) {
+                        extra["normalization"] = cfg["normalization"];
+                    }
                     extra["pruned_from"] = o.runDir;
                     extra["pruning"] = {{"method", row.method},
                                         {"level", level},

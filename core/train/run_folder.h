@@ -1,12 +1,55 @@
 #pragma once
-// The run folder as a whole: which files belong to a run, their SHA-256 checksums (recorded in
-// checksums.json at write time and verified at every read), the lock that keeps two writers
-// apart, and the clean-up of temporary files a killed process left. Torch-free.
+// The run folder as a whole, and every read and write of its files: config.json, metrics.csv,
+// summary.json (here), checkpoint.pt and weights.pt (the torch side, declared in run_loader.h,
+// defined in run_folder.cpp too), their SHA-256 checksums (recorded in checksums.json at write
+// time and verified at every read), the lock that keeps two writers apart, and the clean-up of
+// temporary files a killed process left. Every write is atomic (a temporary file renamed).
+
+#include <nlohmann/json.hpp>
 
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "core/train/train_api.h"
+
 namespace scalelab {
+
+// File names of a run folder.
+namespace runfile {
+inline constexpr const char* kConfig = "config.json";
+inline constexpr const char* kMetrics = "metrics.csv";
+inline constexpr const char* kSummary = "summary.json";
+inline constexpr const char* kCheckpoint = "checkpoint.pt";
+inline constexpr const char* kWeights = "weights.pt";
+inline constexpr const char* kPlan = "plan.json";
+inline constexpr const char* kChecksums = "checksums.json";
+}  // namespace runfile
+
+// config.json: the config (records_json's mapping) plus `extra` fields (normalization, resolved
+// device and threads, split sizes, pruning provenance ...).
+void writeRunConfig(const std::string& dir, const TrainConfig& config,
+                    const nlohmann::ordered_json& extra = {});
+// config.json as JSON, extra fields included (DataError naming the file when unreadable).
+nlohmann::json readRunConfigJson(const std::string& dir);
+// The per-channel normalization a run was trained with (config.json "normalization"), checked:
+// `channels` values each, finite, std > 0. False when the record has none (ScaleLab 0.1).
+bool readRunNormalization(const std::string& dir, int64_t channels, std::vector<float>& mean,
+                          std::vector<float>& std);
+
+// metrics.csv, a row per finished epoch (full precision, so runs can be compared exactly).
+void writeRunMetrics(const std::string& dir, const std::vector<EpochMetrics>& history);
+
+// summary.json: the summary plus what the run was (model, dataset, device, planned epochs).
+void writeRunSummary(const std::string& dir, const TrainConfig& config, const TrainSummary& summary,
+                     const std::string& deviceName);
+// summary.json read back (DataError naming the file when missing or malformed).
+TrainSummary readRunSummary(const std::string& dir);
+// The recorded state and sentence; Running and "" when there is no readable summary.json.
+std::pair<RunState, std::string> recordedRunState(const std::string& dir);
+// Marks summary.json failed with the reason, keeping what it holds, where it can still be
+// written (a full disk may refuse that too: then nothing happens). Needs config.json.
+void markRunFailed(const std::string& dir, const std::string& reason);
 
 // The files a run folder holds (config.json, summary.json, metrics.csv, checkpoint.pt,
 // weights.pt, plan.json, checksums.json).

@@ -128,8 +128,13 @@ TrainSummary trainRun(const TrainConfig& config, const std::string& runDir,
 // CPU with the same thread count the result equals an uninterrupted run's.
 TrainSummary resumeRun(const std::string& runDir, const TrainHooks& hooks = {});
 
-// Reads config.json of a run folder. Throws DataError naming the file and the problem.
+// Reads config.json of a run folder and checks it like a new config. Throws DataError naming the
+// file and the problem.
 TrainConfig readRunConfig(const std::string& runDir);
+
+// Checks every setting's range (the ranges the CLI's options declare); SpecError naming the
+// setting and its allowed range.
+void validateTrainConfig(const TrainConfig& config);
 
 // Evaluates a run's weights.pt on the test split of its dataset or of `datasetOverride` (same
 // channels and classes needed), with the run's own normalization.
@@ -146,7 +151,8 @@ EvalResult evalResultFromJson(const std::string& text, const std::string& what);
 std::string epochHistoryToJson(const std::vector<EpochMetrics>& history);
 std::vector<EpochMetrics> epochHistoryFromJson(const std::string& text, const std::string& what);
 
-const char* optimizerName(OptimizerKind kind);
-const char* scheduleName(ScheduleKind kind);
+// Names as the files write them (the tables are in core/json_enums.h).
+const char* optimizerName(OptimizerKind kind);  // "sgd", "adamw"
+const char* scheduleName(ScheduleKind kind);    // "cosine", "step", "constant"
 
 }  // namespace scalelab

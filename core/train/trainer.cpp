@@ -1,13 +1,10 @@
-// The training engine: one loop for the GUI's worker and the CLI.
+// Training runs for the GUI's worker and the CLI: the checks, the run's lifecycle (folder, lock,
+// states) around the one epoch loop (epoch_loop.cpp), and loading a trained run back. The run
+// folder's files are read and written in run_folder.cpp.
 
 #include <torch/torch.h>
 #include <nlohmann/json.hpp>
 
-#include <fcntl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -24,6 +21,8 @@
 #include "core/progress.h"
 #include "core/runtime.h"
 #include "core/train/device.h"
+#include "core/train/epoch_loop.h"
+#include "core/train/records_json.h"
 #include "core/train/run_folder.h"
 #include "core/train/run_loader.h"
 #include "core/train/train_api.h"
@@ -31,15 +30,7 @@
 namespace scalelab {
 
 namespace fs = std::filesystem;
-using json = nlohmann::ordered_json;
 using Clock = std::chrono::steady_clock;
-
-const char* optimizerName(OptimizerKind k) {
-    return k == OptimizerKind::SGD ? "sgd" : "adamw";
-}
-const char* scheduleName(ScheduleKind k) {
-    return k == ScheduleKind::Cosine ? "cosine" : k == ScheduleKind::Step ? "step" : "constant";
-}
 
 EvalResult evaluateModel(ScaleModelImpl& model, DataPipeline& data, Part part, int64_t resolution,
                          int64_t batchSize, const torch::Device& device,
@@ -92,17 +83,6 @@ EvalResult evaluateModel(ScaleModelImpl& model, DataPipeline& data, Part part, i
 }
 
 namespace {
-
-constexpr const char* kConfigFile = "config.json";
-constexpr const char* kMetricsFile = "metrics.csv";
-constexpr const char* kSummaryFile = "summary.json";
-constexpr const char* kCheckpointFile = "checkpoint.pt";
-constexpr const char* kWeightsFile = "weights.pt";
-
-// JSON numbers for fractions that may be "not measured" (-1 -> null).
-json optional(double v) {
-    return v < 0 ? json(nullptr) : json(v);
-}
 
 std::string fmtG(double v) {
     char buf[32];
@@ -174,277 +154,27 @@ void validateConfig(const TrainConfig& c) {
     }
 }
 
-// Learning rate at global step `step` (0-based).
-double lrAt(const TrainConfig& c, int64_t step, int64_t stepsPerEpoch) {
-    const double total = double(c.epochs * stepsPerEpoch);
-    const double warm = c.warmupEpochs * double(stepsPerEpoch);
-    if (double(step) < warm) {
-        return c.lr * double(step + 1) / warm;
-    }
-    switch (c.schedule) {
-        case ScheduleKind::Cosine: {
-            const double span = std::max(1.0, total - warm);
-            const double t = std::min(1.0, (double(step) - warm) / span);
-            return c.lr * 0.5 * (1.0 + std::cos(M_PI * t));
-        }
-        case ScheduleKind::Step:
-            return c.lr * std::pow(c.stepGamma, double((step / stepsPerEpoch) / c.stepEpochs));
-        case ScheduleKind::Constant:
-            return c.lr;
-    }
-    return c.lr;
-}
-
-std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const TrainConfig& c, ScaleModel& model) {
-    if (c.optimizer == OptimizerKind::SGD) {
-        return std::make_unique<torch::optim::SGD>(model->parameters(),
-                                                   torch::optim::SGDOptions(c.lr)
-                                                       .momentum(c.momentum)
-                                                       .nesterov(c.nesterov && c.momentum > 0)
-                                                       .weight_decay(c.weightDecay));
-    }
-    return std::make_unique<torch::optim::AdamW>(model->parameters(),
-                                                 torch::optim::AdamWOptions(c.lr)
-                                                     .betas(std::make_tuple(c.momentum, 0.999))
-                                                     .weight_decay(c.weightDecay));
-}
-
-void setLr(torch::optim::Optimizer& opt, double lr) {
-    for (auto& group : opt.param_groups()) {
-        group.options().set_lr(lr);
-    }
-}
-
-// --- evaluation ---------------------------------------------------------------------------
-
 EvalResult evaluate(ScaleModel& model, DataPipeline& data, Part part, const TrainConfig& c,
                     const torch::Device& device, const std::atomic<bool>* cancel) {
     return evaluateModel(*model, data, part, c.model.resolution, c.evalBatchSize, device, cancel);
 }
 
-// --- run files ------------------------------------------------------------------------------
-
-json evalJson(const EvalResult& r) {
-    json j;
-    j["count"] = r.count;
-    j["loss"] = r.loss;
-    j["accuracy"] = r.accuracy;
-    j["class_names"] = r.classNames;
-    json per = json::array();
-    for (double a : r.perClassAccuracy) {
-        per.push_back(optional(a));
-    }
-    j["per_class_accuracy"] = per;
-    j["confusion"] = r.confusion;
-    j["confusion_note"] = "rows: true class, columns: predicted class";
-    return j;
-}
-
-std::string num(const char* format, double v) {
-    char buf[48];
-    std::snprintf(buf, sizeof buf, format, v);
-    return buf;
-}
-
-// Full precision for losses and accuracies: a resumed run is compared to an uninterrupted one.
-std::string metricsCsv(const std::vector<EpochMetrics>& history) {
-    std::string out = "epoch,train_loss,train_acc,val_loss,val_acc,lr,seconds,images_per_s\n";
-    for (const EpochMetrics& e : history) {
-        out += std::to_string(e.epoch) + "," + num("%.9g", e.trainLoss) + "," +
-               num("%.9g", e.trainAccuracy) + "," +
-               (e.valLoss < 0 ? std::string() : num("%.9g", e.valLoss)) + "," +
-               (e.valAccuracy < 0 ? std::string() : num("%.9g", e.valAccuracy)) + "," +
-               num("%.9g", e.lr) + "," + num("%.3f", e.seconds) + "," +
-               num("%.1f", e.imagesPerSec) + "\n";
-    }
-    return out;
-}
-
-json historyJson(const std::vector<EpochMetrics>& history) {
-    json a = json::array();
-    for (const EpochMetrics& e : history) {
-        a.push_back({{"epoch", e.epoch},
-                     {"train_loss", e.trainLoss},
-                     {"train_acc", e.trainAccuracy},
-                     {"val_loss", optional(e.valLoss)},
-                     {"val_acc", optional(e.valAccuracy)},
-                     {"lr", e.lr},
-                     {"seconds", e.seconds},
-                     {"images_per_s", e.imagesPerSec}});
-    }
-    return a;
-}
-
-std::vector<EpochMetrics> historyFromJson(const nlohmann::json& a) {
-    std::vector<EpochMetrics> out;
-    for (const auto& j : a) {
-        EpochMetrics e;
-        e.epoch = jsonInteger(j.at("epoch"), "epoch", 0, 100000);
-        e.trainLoss = j.at("train_loss").get<double>();
-        e.trainAccuracy = j.at("train_acc").get<double>();
-        e.valLoss = j.at("val_loss").is_null() ? -1 : j.at("val_loss").get<double>();
-        e.valAccuracy = j.at("val_acc").is_null() ? -1 : j.at("val_acc").get<double>();
-        e.lr = j.at("lr").get<double>();
-        e.seconds = j.at("seconds").get<double>();
-        e.imagesPerSec = j.at("images_per_s").get<double>();
-        out.push_back(e);
-    }
-    return out;
-}
-
-void writeSummary(const std::string& dir, const TrainConfig& c, const TrainSummary& s,
-                  const std::string& deviceName) {
-    json j;
-    j["state"] = runStateName(s.state);
-    j["status"] = s.status;
-    j["completed"] = s.completed;
-    j["model"] = c.model.name;
-    j["dataset"] = c.dataset;
-    j["device"] = deviceName;
-    j["epochs_done"] = s.epochsDone;
-    j["epochs_planned"] = c.epochs;
-    j["best_val_acc"] = optional(s.bestValAccuracy);
-    j["best_epoch"] = s.bestEpoch;
-    j["final_val_acc"] = optional(s.finalValAccuracy);
-    j["test_acc"] = s.test.count ? json(s.test.accuracy) : json(nullptr);
-    j["test_loss"] = s.test.count ? json(s.test.loss) : json(nullptr);
-    j["params"] = s.params;
-    j["macs"] = s.macs;
-    j["flops"] = 2 * s.macs;
-    j["wall_seconds"] = s.wallSeconds;
-    j["images_per_s"] = s.imagesPerSec;
-    j["test"] = s.test.count ? evalJson(s.test) : json(nullptr);
-    j["accuracy_note"] = "accuracies are fractions in [0, 1]; MACs per image, FLOPs = 2 x MACs";
-    writeFileAtomic(joinPath(dir, kSummaryFile), j.dump(2) + "\n");
-}
-
-void saveCheckpoint(const std::string& dir, ScaleModel& model, torch::optim::Optimizer& opt,
-                    int64_t epoch, const std::vector<EpochMetrics>& history, double wall) {
-    torch::serialize::OutputArchive archive;
-    torch::serialize::OutputArchive modelArchive, optArchive;
-    model->save(modelArchive);
-    opt.save(optArchive);
-    archive.write("model", modelArchive);
-    archive.write("optimizer", optArchive);
-    archive.write("epoch", torch::tensor(epoch));
-    archive.write("wall_seconds", torch::tensor(wall, torch::kFloat64));
-    archive.write("history", c10::IValue(historyJson(history).dump()));
-    std::ostringstream bytes;
-    archive.save_to(bytes);
-    const std::string s = bytes.str();
-    writeFileAtomic(joinPath(dir, kCheckpointFile), s.data(), s.size());
-}
-
-extern "C" void __sanitizer_set_death_callback(void (*)(void)) __attribute__((weak));
-
-// LibTorch's archive reader compiles the TorchScript type definitions stored in the file, and
-// crashes (SEGV in ScriptTypeParser, found by fuzz_checkpoint) on some damaged ones. A child
-// process parses the archive first, on the CPU, so that a damaged file ends as an error here
-// instead of taking the program down. Where fork fails the load goes ahead unprobed.
-void probeArchiveInChild(const std::vector<uint8_t>& bytes, const std::string& path) {
-    std::fflush(nullptr);
-    const pid_t pid = ::fork();
-    if (pid < 0) {
-        return;
-    }
-    if (pid == 0) {
-        // The child's crash is the parent's answer, not a report of its own (sanitizers, fuzzers).
-        if (&__sanitizer_set_death_callback) {
-            __sanitizer_set_death_callback(nullptr);
-        }
-        const int devNull = ::open("/dev/null", O_WRONLY);
-        if (devNull >= 0) {
-            ::dup2(devNull, 1);
-            ::dup2(devNull, 2);
-        }
-        try {
-            torch::set_num_threads(1);
-            std::istringstream stream(std::string(bytes.begin(), bytes.end()));
-            torch::serialize::InputArchive archive;
-            archive.load_from(stream, torch::kCPU);
-            ::_exit(0);
-        } catch (...) {
-            ::_exit(3);  // an ordinary error: the real load reports it
-        }
-    }
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (WIFSIGNALED(status) ||
-        (WIFEXITED(status) && WEXITSTATUS(status) != 0 && WEXITSTATUS(status) != 3)) {
-        throw DataError(path +
-                        ": not a readable checkpoint (LibTorch's reader fails on it: "
-                        "the file is damaged); nothing was loaded or written");
-    }
-}
-
-}  // namespace
-
-CheckpointState loadCheckpoint(const std::string& dir, ScaleModel& model,
-                               torch::optim::Optimizer& opt, const torch::Device& device) {
-    const std::string path = joinPath(dir, kCheckpointFile);
-    if (!fileExists(path)) {
-        throw DataError(path + ": not found (the run has no finished epoch to resume from)");
-    }
-    CheckpointState st;
-    try {
-        const std::vector<uint8_t> bytes = readFileBytes(path, uint64_t(4) << 30);
-        checkZipArchive(bytes, path);  // LibTorch's zip reader trusts the offsets it reads
-        probeArchiveInChild(bytes, path);
-        std::istringstream stream(std::string(bytes.begin(), bytes.end()));
-        torch::serialize::InputArchive archive;
-        archive.load_from(stream, device);
-        torch::serialize::InputArchive modelArchive, optArchive;
-        archive.read("model", modelArchive);
-        archive.read("optimizer", optArchive);
-        model->load(modelArchive);
-        opt.load(optArchive);
-        torch::Tensor epoch, wall;
-        archive.read("epoch", epoch);
-        archive.read("wall_seconds", wall);
-        st.epoch = epoch.item<int64_t>();
-        st.wall = wall.item<double>();
-        c10::IValue history;
-        archive.read("history", history);
-        st.history = historyFromJson(nlohmann::json::parse(history.toStringRef()));
-    } catch (const Error&) {
-        throw;
-    } catch (const std::exception& e) {
-        throw DataError(path + ": unreadable checkpoint (" + libraryMessage(e) + ")");
-    }
-    return st;
-}
-
-namespace {
-
-// --- the loop -------------------------------------------------------------------------------
-
-// A run's recorded state and sentence from summary.json (Running and "" when there is none or
-// it is unreadable). ScaleLab 0.1 wrote no "state": its "completed" flag decides.
-std::pair<RunState, std::string> recordedState(const std::string& dir) {
-    const std::string path = joinPath(dir, kSummaryFile);
-    if (!fileExists(path)) {
-        return {RunState::Running, ""};
-    }
-    try {
-        const auto bytes = readFileBytes(path, kMaxJsonBytes);
-        const json j = json::parse(bytes.begin(), bytes.end());
-        const std::string status = j.value("status", "");
-        if (j.contains("state") && j["state"].is_string()) {
-            return {runStateFromName(j["state"].get<std::string>()), status};
-        }
-        return {j.value("completed", false) ? RunState::Completed : RunState::Running, status};
-    } catch (const std::exception&) {
-        return {RunState::Running, ""};
-    }
+// Where a run's images come from: a dataset object, or the config's spec loaded (with progress).
+std::shared_ptr<const Dataset> obtainDataset(const TrainConfig& c,
+                                             std::shared_ptr<const Dataset> given,
+                                             const TrainHooks& hooks) {
+    return given ? given : loadDatasetCached(parseDatasetSpec(c.dataset), hooks.loading);
 }
 
 TrainSummary runTrainingLocked(const TrainConfig& c, const std::string& dir,
-                               const TrainHooks& hooks, bool resume);
+                               const TrainHooks& hooks, bool resume,
+                               std::shared_ptr<const Dataset> given);
 
+// The run's lifecycle around the loop: checks, the folder and its lock, and a failed state
+// recorded when anything goes wrong mid-run.
 TrainSummary runTraining(const TrainConfig& c, const std::string& dir, const TrainHooks& hooks,
-                         bool resume) {
-    validateConfig(c);
+                         bool resume, std::shared_ptr<const Dataset> given) {
+    validateTrainConfig(c);
     std::error_code ec;
     if (!resume) {
         requireNoRunFiles(dir, "the run folder");
@@ -456,47 +186,40 @@ TrainSummary runTraining(const TrainConfig& c, const std::string& dir, const Tra
     const RunFolderLock lock(dir);  // a second writer is refused with our PID
     removeStaleTempFiles(dir);
     if (resume) {
-        const auto [state, status] = recordedState(dir);
+        const auto [state, status] = recordedRunState(dir);
         if (state == RunState::Completed) {
             throw SpecError(dir + " is a completed run (" + status +
                             "); there is nothing to resume, and it is left as it is");
         }
-        verifyChecksum(dir, kCheckpointFile);  // before anything is read or written
+        verifyChecksum(dir, runfile::kCheckpoint);  // before anything is read or written
     } else {
         requireNoRunFiles(dir, "the run folder");  // again, under the lock
     }
     try {
-        return runTrainingLocked(c, dir, hooks, resume);
+        return runTrainingLocked(c, dir, hooks, resume, std::move(given));
     } catch (const Cancelled&) {
         throw;
     } catch (const std::exception& e) {
         // A write error (a full disk) or any other failure mid-run: say so in summary.json where
         // it can still be written, so the run never reads "running" forever.
-        if (fileExists(joinPath(dir, kConfigFile))) {
-            try {
-                json j =
-                    fileExists(joinPath(dir, kSummaryFile))
-                        ? json::parse(readFileBytes(joinPath(dir, kSummaryFile), kMaxJsonBytes))
-                        : json::object();
-                j["state"] = runStateName(RunState::Failed);
-                j["status"] = std::string("failed: ") + e.what();
-                j["completed"] = false;
-                writeFileAtomic(joinPath(dir, kSummaryFile), j.dump(2) + "\n");
-            } catch (const std::exception&) {
-            }
-        }
+        markRunFailed(dir, e.what());
         throw;
     }
 }
 
+std::string cancelledAt(int64_t epoch, int64_t batch) {
+    return "cancelled at epoch " + std::to_string(epoch) + ", batch " + std::to_string(batch);
+}
+
 TrainSummary runTrainingLocked(const TrainConfig& c, const std::string& dir,
-                               const TrainHooks& hooks, bool resume) {
+                               const TrainHooks& hooks, bool resume,
+                               std::shared_ptr<const Dataset> given) {
     applyThreadCount(c.threads);
     const torch::Device device = resolveDevice(c.device);
     checkMemory("training " + c.model.name + " at batch " + std::to_string(c.batchSize),
                 analyzeModel(c.model).trainingMemoryBytes(c.batchSize), c.allowAnyMemory,
                 "--allow-memory");
-    const auto dataset = loadDatasetCached(parseDatasetSpec(c.dataset), hooks.loading);
+    const auto dataset = obtainDataset(c, std::move(given), hooks);
     if (hooks.cancel && hooks.cancel->load()) {
         throw Cancelled();
     }
@@ -524,24 +247,24 @@ TrainSummary runTrainingLocked(const TrainConfig& c, const std::string& dir,
     }
 
     if (!resume) {
-        json cfg = json::parse(trainConfigToJson(c));
-        cfg["normalization"] = {{"mean", data.normalization().mean},
-                                {"std", data.normalization().std}};
-        cfg["libtorch"] = runtimeInfo().torchVersion;
-        cfg["device_resolved"] = device.str();
-        cfg["threads_resolved"] = torch::get_num_threads();
-        cfg["dataset_path"] = dataset->path;
-        cfg["split_sizes"] = {{"train", data.size(Part::Train)},
-                              {"validation", data.size(Part::Validation)},
-                              {"test", data.size(Part::Test)}};
-        writeFileAtomic(joinPath(dir, kConfigFile), cfg.dump(2) + "\n");
+        nlohmann::ordered_json extra;
+        extra["normalization"] = {{"mean", data.normalization().mean},
+                                  {"std", data.normalization().std}};
+        extra["libtorch"] = runtimeInfo().torchVersion;
+        extra["device_resolved"] = device.str();
+        extra["threads_resolved"] = torch::get_num_threads();
+        extra["dataset_path"] = dataset->path;
+        extra["split_sizes"] = {{"train", data.size(Part::Train)},
+                                {"validation", data.size(Part::Validation)},
+                                {"test", data.size(Part::Test)}};
+        writeRunConfig(dir, c, extra);
     }
 
     torch::manual_seed(c.seed);
     ScaleModel model = buildModel(c.model);
     model->to(device);
     model->setChannelsLast(c.channelsLast && device.is_cpu());
-    auto opt = makeOptimizer(c, model);
+    auto opt = makeOptimizer(c, *model);
 
     TrainSummary s;
     s.runDir = dir;
@@ -555,7 +278,7 @@ TrainSummary runTrainingLocked(const TrainConfig& c, const std::string& dir,
         wallBefore = st.wall;
         s.history = st.history;
         // The metrics file follows the checkpoint (a kill between the two writes is repaired).
-        writeFileAtomic(joinPath(dir, kMetricsFile), metricsCsv(s.history));
+        writeRunMetrics(dir, s.history);
     }
     for (const EpochMetrics& e : s.history) {
         if (e.valAccuracy > s.bestValAccuracy) {
@@ -567,105 +290,65 @@ TrainSummary runTrainingLocked(const TrainConfig& c, const std::string& dir,
 
     // Prepare (resize once) the splits at the model's resolution before timing anything.
     data.images(Part::Train, c.model.resolution);
-    const int64_t nTrain = data.size(Part::Train);
-    // A final batch of one image is dropped (BatchNorm cannot normalize it).
-    const int64_t batchesPerEpoch = nTrain / c.batchSize + (nTrain % c.batchSize > 1 ? 1 : 0);
-    const int64_t totalBatches = batchesPerEpoch * c.epochs;
-    namespace F = torch::nn::functional;
-    const auto lossOptions = F::CrossEntropyFuncOptions().label_smoothing(c.labelSmoothing);
+    const int64_t perEpoch = batchesPerEpoch(data.size(Part::Train), c.batchSize);
+    const int64_t totalBatches = perEpoch * c.epochs;
 
     const auto runStart = Clock::now();
     int64_t batchesThisSession = 0;
     std::string stopStatus;
     RunState stopState = RunState::Running;
     auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - runStart).count(); };
-    auto emit = [&](const TrainProgress& p) {
-        if (hooks.progress && !hooks.progress(p)) {
-            return false;
-        }
-        return true;
+    auto eta = [&](int64_t batchesDone) {
+        return batchesThisSession
+                   ? elapsed() / double(batchesThisSession) * double(totalBatches - batchesDone)
+                   : 0.0;
     };
 
     for (int64_t epoch = startEpoch + 1; epoch <= c.epochs && stopStatus.empty(); ++epoch) {
         const auto epochStart = Clock::now();
-        // Everything random in an epoch derives from (seed, epoch): a resumed run repeats it.
-        torch::manual_seed(c.seed * 1000003ull + uint64_t(epoch));
-        BatchOptions bo;
-        bo.batchSize = c.batchSize;
-        bo.shuffle = true;
-        bo.seed = c.seed * 7919ull + uint64_t(epoch);
-        bo.augment = c.augment;
-        bo.device = device;
-        bo.dropLastSingle = true;  // BatchNorm cannot train on one image
-        BatchIterator it = data.batches(Part::Train, c.model.resolution, bo);
-        model->train();
-        double lossSum = 0;
-        int64_t correct = 0, seen = 0, batch = 0;
-        double lr = 0;
-        Batch b;
-        while (it.next(b)) {
-            if (hooks.cancel && hooks.cancel->load()) {
-                stopState = RunState::Cancelled;
-                stopStatus = "cancelled at epoch " + std::to_string(epoch) + ", batch " +
-                             std::to_string(batch + 1);
-                break;
-            }
-            const int64_t step = (epoch - 1) * batchesPerEpoch + batch;
-            lr = lrAt(c, step, batchesPerEpoch);
-            setLr(*opt, lr);
-            opt->zero_grad();
-            const auto logits = model->forward(b.images);
-            const auto loss = F::cross_entropy(logits, b.labels, lossOptions);
-            const double lossValue = loss.item<double>();
-            if (!std::isfinite(lossValue)) {
-                stopState = RunState::Diverged;
-                stopStatus = "diverged at epoch " + std::to_string(epoch) + ", batch " +
-                             std::to_string(batch + 1) + " (lr " + fmtG(lr) + ", loss " +
-                             (std::isnan(lossValue) ? "NaN" : "Inf") + ")";
-                break;
-            }
-            loss.backward();
-            opt->step();
-            const int64_t n = b.labels.size(0);
-            lossSum += lossValue * double(n);
-            correct += logits.argmax(1).eq(b.labels).sum().item<int64_t>();
-            seen += n;
-            ++batch;
+        bool refused = false;  // the progress callback asked to stop
+        EpochHooks eh;
+        eh.cancel = hooks.cancel;
+        eh.batchDone = [&](const EpochResult& r) {
             ++batchesThisSession;
-            if (batch % c.progressEveryBatches == 0 || batch == batchesPerEpoch) {
-                TrainProgress p;
-                p.kind = TrainProgress::Kind::Batch;
-                p.epoch = epoch;
-                p.epochs = c.epochs;
-                p.batch = batch;
-                p.batchesPerEpoch = batchesPerEpoch;
-                p.trainLoss = lossSum / double(seen);
-                p.trainAccuracy = double(correct) / double(seen);
-                p.lr = lr;
-                const double epochSec =
-                    std::chrono::duration<double>(Clock::now() - epochStart).count();
-                p.imagesPerSec = double(seen) / std::max(epochSec, 1e-9);
-                p.elapsedSec = elapsed();
-                const int64_t remaining = totalBatches - ((epoch - 1) * batchesPerEpoch + batch);
-                p.etaSec = p.elapsedSec / double(batchesThisSession) * double(remaining);
-                if (!emit(p)) {
-                    stopState = RunState::Cancelled;
-                    stopStatus = "cancelled at epoch " + std::to_string(epoch) + ", batch " +
-                                 std::to_string(batch);
-                    break;
-                }
+            if (!hooks.progress ||
+                (r.batches % c.progressEveryBatches != 0 && r.batches != perEpoch)) {
+                return true;
             }
+            TrainProgress p;
+            p.kind = TrainProgress::Kind::Batch;
+            p.epoch = epoch;
+            p.epochs = c.epochs;
+            p.batch = r.batches;
+            p.batchesPerEpoch = perEpoch;
+            p.trainLoss = r.meanLoss();
+            p.trainAccuracy = r.accuracy();
+            p.lr = r.lr;
+            p.imagesPerSec = double(r.seen) / std::max(r.seconds, 1e-9);
+            p.elapsedSec = elapsed();
+            p.etaSec = eta((epoch - 1) * perEpoch + r.batches);
+            refused = !hooks.progress(p);
+            return !refused;
+        };
+        const EpochResult r = trainEpoch(*model, *opt, data, c, epoch, device, eh);
+        if (r.stop == EpochResult::Stop::Cancelled) {
+            stopState = RunState::Cancelled;
+            stopStatus = cancelledAt(epoch, refused ? r.batches : r.batches + 1);
+        } else if (r.stop == EpochResult::Stop::Diverged) {
+            stopState = RunState::Diverged;
+            stopStatus = "diverged at epoch " + std::to_string(epoch) + ", batch " +
+                         std::to_string(r.batches + 1) + " (lr " + fmtG(r.lr) + ", loss " +
+                         (std::isnan(r.badLoss) ? "NaN" : "Inf") + ")";
         }
         if (!stopStatus.empty()) {
             break;  // a partial epoch is not recorded: the files keep the last finished one
         }
-        const double trainSec = std::chrono::duration<double>(Clock::now() - epochStart).count();
         EpochMetrics m;
         m.epoch = epoch;
-        m.trainLoss = lossSum / double(std::max<int64_t>(seen, 1));
-        m.trainAccuracy = double(correct) / double(std::max<int64_t>(seen, 1));
-        m.lr = lr;
-        m.imagesPerSec = double(seen) / std::max(trainSec, 1e-9);
+        m.trainLoss = r.meanLoss();
+        m.trainAccuracy = r.accuracy();
+        m.lr = r.lr;
+        m.imagesPerSec = double(r.seen) / std::max(r.seconds, 1e-9);
         if (data.size(Part::Validation) > 0) {
             try {
                 const EvalResult v =
@@ -676,7 +359,7 @@ TrainSummary runTrainingLocked(const TrainConfig& c, const std::string& dir,
                     stopState = RunState::Diverged;
                     stopStatus = "diverged at epoch " + std::to_string(epoch) +
                                  " (validation loss " + (std::isnan(v.loss) ? "NaN" : "Inf") +
-                                 ", lr " + fmtG(lr) + ")";
+                                 ", lr " + fmtG(r.lr) + ")";
                 }
             } catch (const Cancelled&) {
                 stopState = RunState::Cancelled;
@@ -699,20 +382,18 @@ TrainSummary runTrainingLocked(const TrainConfig& c, const std::string& dir,
         }
         s.imagesPerSec = ips / double(s.history.size());
         // Files, checkpoint first: the metrics and weights always describe a checkpointed epoch.
-        saveCheckpoint(dir, model, *opt, epoch, s.history, s.wallSeconds);
-        recordChecksum(dir, kCheckpointFile);
-        writeFileAtomic(joinPath(dir, kMetricsFile), metricsCsv(s.history));
-        saveStateDictPickle(*model, joinPath(dir, kWeightsFile));
-        recordChecksum(dir, kWeightsFile);
+        saveCheckpoint(dir, *model, *opt, CheckpointState{epoch, s.wallSeconds, s.history});
+        writeRunMetrics(dir, s.history);
+        saveRunWeights(dir, *model);
         s.status = "running: epoch " + std::to_string(epoch) + " of " + std::to_string(c.epochs);
-        writeSummary(dir, c, s, device.str());
+        writeRunSummary(dir, c, s, device.str());
 
         TrainProgress p;
         p.kind = TrainProgress::Kind::Epoch;
         p.epoch = epoch;
         p.epochs = c.epochs;
-        p.batch = batch;
-        p.batchesPerEpoch = batchesPerEpoch;
+        p.batch = r.batches;
+        p.batchesPerEpoch = perEpoch;
         p.trainLoss = m.trainLoss;
         p.trainAccuracy = m.trainAccuracy;
         p.valLoss = m.valLoss;
@@ -721,10 +402,8 @@ TrainSummary runTrainingLocked(const TrainConfig& c, const std::string& dir,
         p.imagesPerSec = m.imagesPerSec;
         p.metrics = m;
         p.elapsedSec = elapsed();
-        const int64_t remaining = totalBatches - epoch * batchesPerEpoch;
-        p.etaSec =
-            batchesThisSession ? p.elapsedSec / double(batchesThisSession) * double(remaining) : 0;
-        if (!emit(p) && epoch < c.epochs && stopStatus.empty()) {
+        p.etaSec = eta(epoch * perEpoch);
+        if (hooks.progress && !hooks.progress(p) && epoch < c.epochs && stopStatus.empty()) {
             stopState = RunState::Cancelled;
             stopStatus = "cancelled after epoch " + std::to_string(epoch);
         }
@@ -752,9 +431,9 @@ TrainSummary runTrainingLocked(const TrainConfig& c, const std::string& dir,
     s.wallSeconds = wallBefore + elapsed();
     if (s.epochsDone == 0) {
         // Nothing finished: still leave a readable metrics file next to the summary.
-        writeFileAtomic(joinPath(dir, kMetricsFile), metricsCsv(s.history));
+        writeRunMetrics(dir, s.history);
     }
-    writeSummary(dir, c, s, device.str());
+    writeRunSummary(dir, c, s, device.str());
     TrainProgress done;
     done.kind = TrainProgress::Kind::Finished;
     done.epoch = s.epochsDone;
@@ -771,193 +450,36 @@ TrainSummary runTrainingLocked(const TrainConfig& c, const std::string& dir,
 
 // --- public API -----------------------------------------------------------------------------
 
-const char* runStateName(RunState state) {
-    switch (state) {
-        case RunState::Running:
-            return "running";
-        case RunState::Completed:
-            return "completed";
-        case RunState::Cancelled:
-            return "cancelled";
-        case RunState::Diverged:
-            return "diverged";
-        case RunState::Failed:
-            return "failed";
-    }
-    return "failed";
-}
-
-RunState runStateFromName(const std::string& name) {
-    for (RunState s : {RunState::Running, RunState::Completed, RunState::Cancelled,
-                       RunState::Diverged, RunState::Failed}) {
-        if (name == runStateName(s)) {
-            return s;
-        }
-    }
-    return RunState::Failed;
-}
-
-std::string trainConfigToJson(const TrainConfig& c) {
-    json j;
-    j["model"] = specToJson(c.model);
-    j["dataset"] = c.dataset;
-    j["epochs"] = c.epochs;
-    j["batch_size"] = c.batchSize;
-    j["optimizer"] = optimizerName(c.optimizer);
-    j["lr"] = c.lr;
-    j["momentum"] = c.momentum;
-    j["nesterov"] = c.nesterov;
-    j["weight_decay"] = c.weightDecay;
-    j["label_smoothing"] = c.labelSmoothing;
-    j["schedule"] = scheduleName(c.schedule);
-    j["warmup_epochs"] = c.warmupEpochs;
-    j["step_epochs"] = c.stepEpochs;
-    j["step_gamma"] = c.stepGamma;
-    j["val_fraction"] = c.split.valFraction;
-    j["train_subset"] = c.split.trainSubset;
-    j["test_subset"] = c.split.testSubset;
-    j["augment_crop_padding"] = c.augment.cropPadding;
-    j["augment_hflip"] = c.augment.horizontalFlip;
-    j["seed"] = c.seed;
-    j["device"] = c.device;
-    j["threads"] = c.threads;
-    j["progress_every_batches"] = c.progressEveryBatches;
-    j["channels_last"] = c.channelsLast;
-    j["eval_batch_size"] = c.evalBatchSize;
-    return j.dump(2);
-}
-
-TrainConfig trainConfigFromJson(const std::string& text, const std::string& what) {
-    nlohmann::json j;
-    try {
-        j = nlohmann::json::parse(text);
-    } catch (const std::exception& e) {
-        throw DataError(what + ": not valid JSON (" + libraryMessage(e) + ")");
-    }
-    TrainConfig c;
-    // Whole numbers are checked before conversion (a float like 6e64 is no int64).
-    auto intOr = [&](const char* key, int64_t fallback) {
-        return j.contains(key) ? jsonInteger(j.at(key), key) : fallback;
-    };
-    try {
-        c.model = specFromJson(j.at("model"));
-        c.dataset = j.at("dataset").get<std::string>();
-        c.epochs = jsonInteger(j.at("epochs"), "epochs");
-        c.batchSize = jsonInteger(j.at("batch_size"), "batch_size");
-        c.optimizer = j.at("optimizer").get<std::string>() == "adamw" ? OptimizerKind::AdamW
-                                                                      : OptimizerKind::SGD;
-        c.lr = j.at("lr").get<double>();
-        c.momentum = j.value("momentum", c.momentum);
-        c.nesterov = j.value("nesterov", c.nesterov);
-        c.weightDecay = j.value("weight_decay", c.weightDecay);
-        c.labelSmoothing = j.value("label_smoothing", c.labelSmoothing);
-        const std::string sched = j.value("schedule", "cosine");
-        c.schedule = sched == "step"       ? ScheduleKind::Step
-                     : sched == "constant" ? ScheduleKind::Constant
-                                           : ScheduleKind::Cosine;
-        c.warmupEpochs = j.value("warmup_epochs", c.warmupEpochs);
-        c.stepEpochs = decltype(c.stepEpochs)(intOr("step_epochs", c.stepEpochs));
-        c.stepGamma = j.value("step_gamma", c.stepGamma);
-        c.split.valFraction = j.value("val_fraction", c.split.valFraction);
-        c.split.trainSubset =
-            decltype(c.split.trainSubset)(intOr("train_subset", c.split.trainSubset));
-        c.split.testSubset = decltype(c.split.testSubset)(intOr("test_subset", c.split.testSubset));
-        c.augment.cropPadding = int(intOr("augment_crop_padding", 0));
-        c.augment.horizontalFlip = j.value("augment_hflip", false);
-        c.seed = uint64_t(intOr("seed", int64_t(c.seed)));
-        c.device = j.value("device", c.device);
-        c.threads = decltype(c.threads)(intOr("threads", c.threads));
-        c.progressEveryBatches = decltype(c.progressEveryBatches)(
-            intOr("progress_every_batches", c.progressEveryBatches));
-        c.channelsLast = j.value("channels_last", c.channelsLast);
-        c.evalBatchSize = decltype(c.evalBatchSize)(intOr("eval_batch_size", c.evalBatchSize));
-    } catch (const SpecError& e) {
-        throw DataError(what + ": " + e.what());
-    } catch (const nlohmann::json::exception& e) {
-        throw DataError(what + ": missing or malformed field (" + libraryMessage(e) + ")");
-    }
-    return c;
-}
-
-std::string evalResultToJson(const EvalResult& r) {
-    return evalJson(r).dump(2);
-}
-
-EvalResult evalResultFromJson(const std::string& text, const std::string& what) {
-    try {
-        const auto j = nlohmann::json::parse(text);
-        EvalResult r;
-        r.count = jsonInteger(j.at("count"), "count", 0);
-        r.loss = j.at("loss").get<double>();
-        r.accuracy = j.at("accuracy").get<double>();
-        r.classNames = j.at("class_names").get<std::vector<std::string>>();
-        for (const auto& v : j.at("per_class_accuracy")) {
-            r.perClassAccuracy.push_back(v.is_null() ? -1.0 : v.get<double>());
-        }
-        for (const auto& row : j.at("confusion")) {
-            std::vector<int64_t> counts;
-            for (const auto& v : row) {
-                counts.push_back(jsonInteger(v, "confusion count", 0));
-            }
-            r.confusion.push_back(counts);
-        }
-        return r;
-    } catch (const SpecError& e) {
-        throw DataError(what + ": malformed evaluation result (" + e.what() + ")");
-    } catch (const nlohmann::json::exception& e) {
-        throw DataError(what + ": malformed evaluation result (" + libraryMessage(e) + ")");
-    }
-}
-
-std::string epochHistoryToJson(const std::vector<EpochMetrics>& history) {
-    return historyJson(history).dump();
-}
-
-std::vector<EpochMetrics> epochHistoryFromJson(const std::string& text, const std::string& what) {
-    try {
-        return historyFromJson(nlohmann::json::parse(text));
-    } catch (const SpecError& e) {
-        throw DataError(what + ": malformed epoch history (" + e.what() + ")");
-    } catch (const nlohmann::json::exception& e) {
-        throw DataError(what + ": malformed epoch history (" + libraryMessage(e) + ")");
-    }
-}
-
-TrainConfig readRunConfig(const std::string& dir) {
-    const std::string path = joinPath(dir, kConfigFile);
-    const auto bytes = readFileBytes(path, kMaxJsonBytes);
-    TrainConfig c = trainConfigFromJson(std::string(bytes.begin(), bytes.end()), path);
-    try {
-        validateConfig(c);  // the same ranges as the CLI's options
-    } catch (const SpecError& e) {
-        throw DataError(path + ": " + e.what());
-    }
-    return c;
+void validateTrainConfig(const TrainConfig& c) {
+    validateConfig(c);
 }
 
 TrainSummary trainRun(const TrainConfig& config, const std::string& runDir,
                       const TrainHooks& hooks) {
-    return runTraining(config, runDir, hooks, /*resume=*/false);
+    return runTraining(config, runDir, hooks, /*resume=*/false, nullptr);
+}
+
+TrainSummary trainRun(const TrainConfig& config, const std::string& runDir, const TrainHooks& hooks,
+                      std::shared_ptr<const Dataset> dataset) {
+    return runTraining(config, runDir, hooks, /*resume=*/false, std::move(dataset));
 }
 
 TrainSummary resumeRun(const std::string& runDir, const TrainHooks& hooks) {
-    return runTraining(readRunConfig(runDir), runDir, hooks, /*resume=*/true);
+    return runTraining(readRunConfig(runDir), runDir, hooks, /*resume=*/true, nullptr);
 }
 
-LoadedRun loadRun(const std::string& dir, const std::string& datasetOverride,
-                  const std::function<bool(int64_t, int64_t)>& progress) {
+TrainSummary resumeRun(const std::string& runDir, const TrainHooks& hooks,
+                       std::shared_ptr<const Dataset> dataset) {
+    return runTraining(readRunConfig(runDir), runDir, hooks, /*resume=*/true, std::move(dataset));
+}
+
+namespace {
+
+LoadedRun loadRunFrom(const std::string& dir, TrainConfig c, std::shared_ptr<const Dataset> dataset,
+                      const torch::Device& device) {
     LoadedRun run;
     run.dir = dir;
-    run.config = readRunConfig(dir);
-    const auto cfgBytes = readFileBytes(joinPath(dir, kConfigFile), kMaxJsonBytes);
-    const auto cfg = nlohmann::json::parse(std::string(cfgBytes.begin(), cfgBytes.end()));
-    TrainConfig& c = run.config;
-    if (!datasetOverride.empty()) {
-        c.dataset = datasetOverride;
-    }
-    applyThreadCount(c.threads);
-    run.device = resolveDevice(c.device);
-    const auto dataset = loadDatasetCached(parseDatasetSpec(c.dataset), progress);
+    run.device = device;
     if (dataset->channels() != c.model.inChannels || dataset->numClasses() != c.model.numClasses) {
         throw SpecError(dataset->name + " has " + std::to_string(dataset->channels()) +
                         " channels and " + std::to_string(dataset->numClasses()) +
@@ -968,51 +490,51 @@ LoadedRun loadRun(const std::string& dir, const std::string& datasetOverride,
     split.seed = c.seed;
     run.data = std::make_shared<DataPipeline>(dataset, split);
     // The model was trained on the run's own normalization: use it, not this dataset's.
-    if (cfg.contains("normalization")) {
-        const std::string where = joinPath(dir, kConfigFile) + ": normalization";
-        Normalization n;
-        try {
-            n.mean = cfg["normalization"].at("mean").get<std::vector<float>>();
-            n.std = cfg["normalization"].at("std").get<std::vector<float>>();
-        } catch (const nlohmann::json::exception&) {
-            throw DataError(where + " must hold 'mean' and 'std' lists of numbers");
-        }
-        if (int64_t(n.mean.size()) != c.model.inChannels ||
-            int64_t(n.std.size()) != c.model.inChannels) {
-            throw DataError(where + " has " + std::to_string(n.mean.size()) + "/" +
-                            std::to_string(n.std.size()) + " values for a " +
-                            std::to_string(c.model.inChannels) + "-channel model");
-        }
-        for (size_t i = 0; i < n.std.size(); ++i) {
-            if (!std::isfinite(n.mean[i]) || !std::isfinite(n.std[i]) || !(n.std[i] > 0)) {
-                throw DataError(where + ": channel " + std::to_string(i) + " has mean " +
-                                fmtG(n.mean[i]) + ", std " + fmtG(n.std[i]) +
-                                " (std must be a finite number > 0)");
-            }
-        }
+    Normalization n;
+    if (readRunNormalization(dir, c.model.inChannels, n.mean, n.std)) {
         run.data->setNormalization(n);
     }
-    const std::string planPath = joinPath(dir, "plan.json");
-    verifyChecksum(dir, "plan.json");
-    verifyChecksum(dir, kWeightsFile);
+    const std::string planPath = joinPath(dir, runfile::kPlan);
+    verifyChecksum(dir, runfile::kPlan);
+    verifyChecksum(dir, runfile::kWeights);
     if (fileExists(planPath)) {
         const auto bytes = readFileBytes(planPath, kMaxJsonBytes);
         try {
             run.model = buildModelFromPlan(
-                planFromJson(nlohmann::json::parse(std::string(bytes.begin(), bytes.end()))));
-        } catch (const nlohmann::json::exception& e) {
-            throw DataError(planPath + ": not valid JSON (" + libraryMessage(e) + ")");
+                planFromJson(parseJsonText(std::string(bytes.begin(), bytes.end()), planPath)));
         } catch (const SpecError& e) {
             throw DataError(planPath + ": " + e.what());
         }
     } else {
         run.model = buildModel(c.model);
     }
-    loadStateDictPickle(*run.model, joinPath(dir, kWeightsFile));
+    loadStateDictPickle(*run.model, joinPath(dir, runfile::kWeights));
     run.model->to(run.device);
     run.model->setChannelsLast(c.channelsLast && run.device.is_cpu());
     run.model->eval();
+    run.config = std::move(c);
     return run;
+}
+
+}  // namespace
+
+LoadedRun loadRun(const std::string& dir, const std::string& datasetOverride,
+                  const std::function<bool(int64_t, int64_t)>& progress) {
+    TrainConfig c = readRunConfig(dir);
+    if (!datasetOverride.empty()) {
+        c.dataset = datasetOverride;
+    }
+    applyThreadCount(c.threads);
+    const torch::Device device = resolveDevice(c.device);
+    auto dataset = loadDatasetCached(parseDatasetSpec(c.dataset), progress);
+    return loadRunFrom(dir, std::move(c), std::move(dataset), device);
+}
+
+LoadedRun loadRun(const std::string& dir, std::shared_ptr<const Dataset> dataset) {
+    TrainConfig c = readRunConfig(dir);
+    applyThreadCount(c.threads);
+    const torch::Device device = resolveDevice(c.device);
+    return loadRunFrom(dir, std::move(c), std::move(dataset), device);
 }
 
 EvalResult evaluateRun(const std::string& dir, const std::string& datasetOverride,
@@ -1025,26 +547,6 @@ EvalResult evaluateRun(const std::string& dir, const std::string& datasetOverrid
     }
     return evaluateModel(*run.model, *run.data, Part::Test, run.config.model.resolution,
                          run.config.evalBatchSize, run.device);
-}
-
-void saveModelRecord(ScaleModelImpl& model, const TrainConfig& config, const std::string& dir,
-                     const nlohmann::json& extra) {
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec) {
-        throw Error(dir + ": cannot create the folder (" + ec.message() + ")");
-    }
-    TrainConfig c = config;
-    c.model = model.spec();
-    json cfg = json::parse(trainConfigToJson(c));
-    for (auto it = extra.begin(); it != extra.end(); ++it) {
-        cfg[it.key()] = it.value();
-    }
-    writeFileAtomic(joinPath(dir, kConfigFile), cfg.dump(2) + "\n");
-    writeFileAtomic(joinPath(dir, "plan.json"), planToJson(model.plan()).dump(2) + "\n");
-    recordChecksum(dir, "plan.json");
-    saveStateDictPickle(model, joinPath(dir, kWeightsFile));
-    recordChecksum(dir, kWeightsFile);
 }
 
 }  // namespace scalelab

@@ -1,0 +1,109 @@
+#include "core/train/epoch_loop.h"
+
+#include <chrono>
+#include <cmath>
+
+namespace scalelab {
+
+std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const TrainConfig& c,
+                                                       ScaleModelImpl& model) {
+    if (c.optimizer == OptimizerKind::SGD) {
+        return std::make_unique<torch::optim::SGD>(model.parameters(),
+                                                   torch::optim::SGDOptions(c.lr)
+                                                       .momentum(c.momentum)
+                                                       .nesterov(c.nesterov && c.momentum > 0)
+                                                       .weight_decay(c.weightDecay));
+    }
+    return std::make_unique<torch::optim::AdamW>(model.parameters(),
+                                                 torch::optim::AdamWOptions(c.lr)
+                                                     .betas(std::make_tuple(c.momentum, 0.999))
+                                                     .weight_decay(c.weightDecay));
+}
+
+double learningRateAt(const TrainConfig& c, int64_t step, int64_t stepsPerEpoch) {
+    const double total = double(c.epochs * stepsPerEpoch);
+    const double warm = c.warmupEpochs * double(stepsPerEpoch);
+    if (double(step) < warm) {
+        return c.lr * double(step + 1) / warm;
+    }
+    switch (c.schedule) {
+        case ScheduleKind::Cosine: {
+            const double span = std::max(1.0, total - warm);
+            const double t = std::min(1.0, (double(step) - warm) / span);
+            return c.lr * 0.5 * (1.0 + std::cos(M_PI * t));
+        }
+        case ScheduleKind::Step:
+            return c.lr * std::pow(c.stepGamma, double((step / stepsPerEpoch) / c.stepEpochs));
+        case ScheduleKind::Constant:
+            return c.lr;
+    }
+    return c.lr;
+}
+
+int64_t batchesPerEpoch(int64_t images, int64_t batchSize) {
+    return images / batchSize + (images % batchSize > 1 ? 1 : 0);
+}
+
+EpochResult trainEpoch(ScaleModelImpl& model, torch::optim::Optimizer& opt, DataPipeline& data,
+                       const TrainConfig& c, int64_t epoch, const torch::Device& device,
+                       const EpochHooks& hooks) {
+    namespace F = torch::nn::functional;
+    const auto start = std::chrono::steady_clock::now();
+    const int64_t perEpoch = batchesPerEpoch(data.size(Part::Train), c.batchSize);
+    const auto lossOptions = F::CrossEntropyFuncOptions().label_smoothing(c.labelSmoothing);
+    // Everything random in an epoch derives from (seed, epoch): a resumed run repeats it.
+    torch::manual_seed(c.seed * 1000003ull + uint64_t(epoch));
+    BatchOptions bo;
+    bo.batchSize = c.batchSize;
+    bo.shuffle = true;
+    bo.seed = c.seed * 7919ull + uint64_t(epoch);
+    bo.augment = c.augment;
+    bo.device = device;
+    bo.dropLastSingle = true;  // BatchNorm cannot train on one image
+    BatchIterator it = data.batches(Part::Train, model.spec().resolution, bo);
+    model.train();
+    EpochResult r;
+    auto seconds = [&] {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    };
+    Batch b;
+    while (it.next(b)) {
+        if (hooks.cancel && hooks.cancel->load()) {
+            r.stop = EpochResult::Stop::Cancelled;
+            break;
+        }
+        const int64_t step = (epoch - 1) * perEpoch + r.batches;
+        r.lr = learningRateAt(c, step, perEpoch);
+        for (auto& group : opt.param_groups()) {
+            group.options().set_lr(r.lr);
+        }
+        opt.zero_grad();
+        const auto logits = model.forward(b.images);
+        const auto loss = F::cross_entropy(logits, b.labels, lossOptions);
+        const double lossValue = loss.item<double>();
+        if (!std::isfinite(lossValue)) {
+            r.stop = EpochResult::Stop::Diverged;
+            r.badLoss = lossValue;
+            break;
+        }
+        loss.backward();
+        opt.step();
+        if (hooks.afterStep) {
+            hooks.afterStep(model);
+        }
+        const int64_t n = b.labels.size(0);
+        r.lossSum += lossValue * double(n);
+        r.correct += logits.argmax(1).eq(b.labels).sum().item<int64_t>();
+        r.seen += n;
+        ++r.batches;
+        r.seconds = seconds();
+        if (hooks.batchDone && !hooks.batchDone(r)) {
+            r.stop = EpochResult::Stop::Cancelled;
+            break;
+        }
+    }
+    r.seconds = seconds();
+    return r;
+}
+
+}  // namespace scalelab

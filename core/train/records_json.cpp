@@ -1,0 +1,301 @@
+// The JSON mapping of the training records, one function pair per type.
+
+#include "core/train/records_json.h"
+
+#include <cmath>
+
+#include "core/json_enums.h"
+#include "core/models/spec_json.h"
+
+namespace scalelab {
+
+using ojson = nlohmann::ordered_json;
+
+namespace {
+
+// Fractions that may be "not measured" (-1) are written as null.
+ojson optional(double v) {
+    return v < 0 ? ojson(nullptr) : ojson(v);
+}
+
+const nlohmann::json& at(const nlohmann::json& j, const char* key) {
+    if (!j.is_object()) {
+        throw SpecError("expected an object holding '" + std::string(key) + "'");
+    }
+    const auto it = j.find(key);
+    if (it == j.end()) {
+        throw SpecError("field '" + std::string(key) + "' is missing");
+    }
+    return *it;
+}
+
+double number(const nlohmann::json& v, const char* key) {
+    if (!v.is_number()) {
+        throw SpecError("field '" + std::string(key) + "' must be a number");
+    }
+    return v.get<double>();
+}
+double number(const nlohmann::json& j, const char* key, double fallback) {
+    return j.contains(key) ? number(j.at(key), key) : fallback;
+}
+// null (not measured) reads as -1.
+double optionalNumber(const nlohmann::json& j, const char* key) {
+    const nlohmann::json& v = at(j, key);
+    return v.is_null() ? -1.0 : number(v, key);
+}
+int64_t integer(const nlohmann::json& j, const char* key, int64_t min = -(int64_t(1) << 53),
+                int64_t max = int64_t(1) << 53) {
+    return jsonInteger(at(j, key), "field '" + std::string(key) + "'", min, max);
+}
+int64_t integer(const nlohmann::json& j, const char* key, int64_t fallback, int64_t min,
+                int64_t max) {
+    return j.contains(key) ? integer(j, key, min, max) : fallback;
+}
+bool boolean(const nlohmann::json& j, const char* key, bool fallback) {
+    if (!j.contains(key)) {
+        return fallback;
+    }
+    if (!j.at(key).is_boolean()) {
+        throw SpecError("field '" + std::string(key) + "' must be true or false");
+    }
+    return j.at(key).get<bool>();
+}
+const nlohmann::json& array(const nlohmann::json& j, const char* key) {
+    const nlohmann::json& v = at(j, key);
+    if (!v.is_array()) {
+        throw SpecError("field '" + std::string(key) + "' must be a list");
+    }
+    return v;
+}
+std::string text(const nlohmann::json& v, const char* key) {
+    if (!v.is_string()) {
+        throw SpecError("field '" + std::string(key) + "' must be a string");
+    }
+    return v.get<std::string>();
+}
+std::string text(const nlohmann::json& j, const char* key, const std::string& fallback) {
+    return j.contains(key) ? text(j.at(key), key) : fallback;
+}
+
+}  // namespace
+
+// --- TrainConfig (config.json) --------------------------------------------------------------
+
+void to_json(ojson& j, const TrainConfig& c) {
+    j = ojson::object();
+    j["model"] = specToJson(c.model);
+    j["dataset"] = c.dataset;
+    j["epochs"] = c.epochs;
+    j["batch_size"] = c.batchSize;
+    j["optimizer"] = c.optimizer;
+    j["lr"] = c.lr;
+    j["momentum"] = c.momentum;
+    j["nesterov"] = c.nesterov;
+    j["weight_decay"] = c.weightDecay;
+    j["label_smoothing"] = c.labelSmoothing;
+    j["schedule"] = c.schedule;
+    j["warmup_epochs"] = c.warmupEpochs;
+    j["step_epochs"] = c.stepEpochs;
+    j["step_gamma"] = c.stepGamma;
+    j["val_fraction"] = c.split.valFraction;
+    j["train_subset"] = c.split.trainSubset;
+    j["test_subset"] = c.split.testSubset;
+    j["augment_crop_padding"] = c.augment.cropPadding;
+    j["augment_hflip"] = c.augment.horizontalFlip;
+    j["seed"] = c.seed;
+    j["device"] = c.device;
+    j["threads"] = c.threads;
+    j["progress_every_batches"] = c.progressEveryBatches;
+    j["channels_last"] = c.channelsLast;
+    j["eval_batch_size"] = c.evalBatchSize;
+}
+
+// Required: model, dataset, epochs, batch_size, optimizer, lr; the rest falls back to
+// TrainConfig{}'s defaults (records of older versions lack some). Whole numbers are checked
+// before conversion (a float like 6e64 is no int64); ranges are checked by validateConfig.
+void from_json(const nlohmann::json& j, TrainConfig& c) {
+    const TrainConfig d;
+    constexpr int64_t kInt = 2147483647;  // fields stored in an int
+    c.model = specFromJson(at(j, "model"));
+    c.dataset = text(at(j, "dataset"), "dataset");
+    c.epochs = integer(j, "epochs");
+    c.batchSize = integer(j, "batch_size");
+    c.optimizer = enumFromJson<OptimizerKind>(at(j, "optimizer"), "optimizer");
+    c.lr = number(at(j, "lr"), "lr");
+    c.momentum = number(j, "momentum", d.momentum);
+    c.nesterov = boolean(j, "nesterov", d.nesterov);
+    c.weightDecay = number(j, "weight_decay", d.weightDecay);
+    c.labelSmoothing = number(j, "label_smoothing", d.labelSmoothing);
+    c.schedule = j.contains("schedule") ? enumFromJson<ScheduleKind>(j.at("schedule"), "schedule")
+                                        : d.schedule;
+    c.warmupEpochs = number(j, "warmup_epochs", d.warmupEpochs);
+    c.stepEpochs = integer(j, "step_epochs", d.stepEpochs, -kInt, kInt);
+    c.stepGamma = number(j, "step_gamma", d.stepGamma);
+    c.split.valFraction = number(j, "val_fraction", d.split.valFraction);
+    c.split.trainSubset = integer(j, "train_subset", d.split.trainSubset, -kInt, kInt);
+    c.split.testSubset = integer(j, "test_subset", d.split.testSubset, -kInt, kInt);
+    c.augment.cropPadding = int(integer(j, "augment_crop_padding", 0, -kInt, kInt));
+    c.augment.horizontalFlip = boolean(j, "augment_hflip", false);
+    c.seed = uint64_t(integer(j, "seed", int64_t(d.seed), 0, int64_t(1) << 53));
+    c.device = text(j, "device", d.device);
+    c.threads = int(integer(j, "threads", d.threads, -kInt, kInt));
+    c.progressEveryBatches =
+        integer(j, "progress_every_batches", d.progressEveryBatches, -kInt, kInt);
+    c.channelsLast = boolean(j, "channels_last", d.channelsLast);
+    c.evalBatchSize = integer(j, "eval_batch_size", d.evalBatchSize, -kInt, kInt);
+}
+
+// --- EpochMetrics ---------------------------------------------------------------------------
+
+void to_json(ojson& j, const EpochMetrics& e) {
+    j = ojson{{"epoch", e.epoch},
+              {"train_loss", e.trainLoss},
+              {"train_acc", e.trainAccuracy},
+              {"val_loss", optional(e.valLoss)},
+              {"val_acc", optional(e.valAccuracy)},
+              {"lr", e.lr},
+              {"seconds", e.seconds},
+              {"images_per_s", e.imagesPerSec}};
+}
+
+void from_json(const nlohmann::json& j, EpochMetrics& e) {
+    e.epoch = integer(j, "epoch", 0, 100000);
+    e.trainLoss = number(at(j, "train_loss"), "train_loss");
+    e.trainAccuracy = number(at(j, "train_acc"), "train_acc");
+    e.valLoss = optionalNumber(j, "val_loss");
+    e.valAccuracy = optionalNumber(j, "val_acc");
+    e.lr = number(at(j, "lr"), "lr");
+    e.seconds = number(at(j, "seconds"), "seconds");
+    e.imagesPerSec = number(at(j, "images_per_s"), "images_per_s");
+}
+
+// --- EvalResult -----------------------------------------------------------------------------
+
+void to_json(ojson& j, const EvalResult& r) {
+    j = ojson::object();
+    j["count"] = r.count;
+    j["loss"] = r.loss;
+    j["accuracy"] = r.accuracy;
+    j["class_names"] = r.classNames;
+    ojson per = ojson::array();
+    for (double a : r.perClassAccuracy) {
+        per.push_back(optional(a));
+    }
+    j["per_class_accuracy"] = per;
+    j["confusion"] = r.confusion;
+    j["confusion_note"] = "rows: true class, columns: predicted class";
+}
+
+void from_json(const nlohmann::json& j, EvalResult& r) {
+    r = EvalResult{};
+    r.count = integer(j, "count", 0);
+    r.loss = number(at(j, "loss"), "loss");
+    r.accuracy = number(at(j, "accuracy"), "accuracy");
+    for (const auto& name : array(j, "class_names")) {
+        r.classNames.push_back(text(name, "class_names"));
+    }
+    for (const auto& v : array(j, "per_class_accuracy")) {
+        r.perClassAccuracy.push_back(v.is_null() ? -1.0 : number(v, "per_class_accuracy"));
+    }
+    for (const auto& row : array(j, "confusion")) {
+        if (!row.is_array()) {
+            throw SpecError("field 'confusion' must be a list of rows");
+        }
+        std::vector<int64_t> counts;
+        for (const auto& v : row) {
+            counts.push_back(jsonInteger(v, "a confusion count", 0));
+        }
+        r.confusion.push_back(counts);
+    }
+}
+
+// --- TrainSummary ---------------------------------------------------------------------------
+
+void to_json(ojson& j, const TrainSummary& s) {
+    j = ojson::object();
+    j["state"] = s.state;
+    j["status"] = s.status;
+    j["completed"] = s.completed;
+    j["epochs_done"] = s.epochsDone;
+    j["best_val_acc"] = optional(s.bestValAccuracy);
+    j["best_epoch"] = s.bestEpoch;
+    j["final_val_acc"] = optional(s.finalValAccuracy);
+    j["test_acc"] = s.test.count ? ojson(s.test.accuracy) : ojson(nullptr);
+    j["test_loss"] = s.test.count ? ojson(s.test.loss) : ojson(nullptr);
+    j["params"] = s.params;
+    j["macs"] = s.macs;
+    j["flops"] = 2 * s.macs;
+    j["wall_seconds"] = s.wallSeconds;
+    j["images_per_s"] = s.imagesPerSec;
+    j["test"] = s.test.count ? ojson(s.test) : ojson(nullptr);
+    j["accuracy_note"] = "accuracies are fractions in [0, 1]; MACs per image, FLOPs = 2 x MACs";
+}
+
+void from_json(const nlohmann::json& j, TrainSummary& s) {
+    s = TrainSummary{};
+    s.status = text(j, "status", "");
+    s.completed = boolean(j, "completed", false);
+    s.state = j.contains("state") ? enumFromJson<RunState>(j.at("state"), "state")
+              : s.completed       ? RunState::Completed
+                                  : RunState::Running;
+    s.completed = s.state == RunState::Completed;
+    s.epochsDone = integer(j, "epochs_done", 0, 0, 100000);
+    s.bestValAccuracy = j.contains("best_val_acc") ? optionalNumber(j, "best_val_acc") : -1;
+    s.bestEpoch = integer(j, "best_epoch", 0, 0, 100000);
+    s.finalValAccuracy = j.contains("final_val_acc") ? optionalNumber(j, "final_val_acc") : -1;
+    s.params = integer(j, "params", 0, 0, int64_t(1) << 53);
+    s.macs = integer(j, "macs", 0, 0, int64_t(1) << 53);
+    s.wallSeconds = number(j, "wall_seconds", 0);
+    s.imagesPerSec = number(j, "images_per_s", 0);
+    if (j.contains("test") && !j.at("test").is_null()) {
+        s.test = j.at("test").get<EvalResult>();
+    }
+}
+
+// --- text -----------------------------------------------------------------------------------
+
+nlohmann::json parseJsonText(const std::string& text, const std::string& what) {
+    try {
+        return nlohmann::json::parse(text);
+    } catch (const nlohmann::json::exception& e) {
+        throw DataError(what + ": not valid JSON (" + libraryMessage(e) + ")");
+    }
+}
+
+const char* optimizerName(OptimizerKind kind) {
+    return enumName(kind);
+}
+const char* scheduleName(ScheduleKind kind) {
+    return enumName(kind);
+}
+const char* runStateName(RunState state) {
+    return enumName(state);
+}
+RunState runStateFromName(const std::string& name) {
+    try {
+        return enumFromName<RunState>(name, "state");
+    } catch (const SpecError&) {
+        return RunState::Failed;
+    }
+}
+
+std::string trainConfigToJson(const TrainConfig& config) {
+    return ojson(config).dump(2);
+}
+TrainConfig trainConfigFromJson(const std::string& text, const std::string& what) {
+    return recordFromJsonText<TrainConfig>(text, what);
+}
+std::string evalResultToJson(const EvalResult& result) {
+    return ojson(result).dump(2);
+}
+EvalResult evalResultFromJson(const std::string& text, const std::string& what) {
+    return recordFromJsonText<EvalResult>(text, what + ": evaluation result");
+}
+std::string epochHistoryToJson(const std::vector<EpochMetrics>& history) {
+    return ojson(history).dump();
+}
+std::vector<EpochMetrics> epochHistoryFromJson(const std::string& text, const std::string& what) {
+    return recordFromJsonText<std::vector<EpochMetrics>>(text, what + ": epoch history");
+}
+
+}  // namespace scalelab
