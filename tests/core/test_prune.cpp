@@ -145,6 +145,12 @@ TEST(Prune, SweepAndFeaturesOnATrainedRun) {
         EXPECT_GE(row.finetunedAccuracy, 0.0);
         EXPECT_TRUE(fileExists(row.modelDir + "/weights.pt")) << row.modelDir;
     }
+    // Fine-tuning runs the training loop with the masks as its after-step hook: the saved
+    // magnitude-pruned model is still half zeros after its fine-tuning epoch.
+    ASSERT_EQ(r.rows[1].method, "magnitude-global");
+    LoadedRun tuned = loadRun(r.rows[1].modelDir);
+    EXPECT_NEAR(measureSparsity(*tuned.model, PruneScope{}).sparsity(), 0.5, 0.01);
+    EXPECT_FALSE(r.cancelled);
     // The saved structured model evaluates like the sweep measured it before fine-tuning... after
     // fine-tuning its weights changed, so only check it loads and evaluates.
     const EvalResult e = evaluateRun(r.rows[3].modelDir);

@@ -1,5 +1,6 @@
-// The training engine on small Fashion-MNIST subsets: it learns, stops when told, records a
-// divergence, and a resumed run equals an uninterrupted one.
+// The training engine on a generated dataset (tests/core/synthetic_data.h): it learns, stops when
+// told, records a divergence, and a resumed run equals an uninterrupted one. Training takes the
+// dataset as an object, so none of these needs Fashion-MNIST or skips without it.
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -10,27 +11,37 @@
 #include "core/data/dataset_spec.h"
 #include "core/data/file_io.h"
 #include "core/error.h"
+#include "core/progress.h"
+#include "core/train/run_loader.h"
 #include "core/train/train_api.h"
+#include "tests/core/synthetic_data.h"
 #include "tests/core/test_util.h"
 
 using namespace scalelab;
 
 namespace {
 
-bool haveFashion() {
-    return !locateFashionMnist().empty();
+// 2000 train and 1000 test images, 10 classes, 1 channel, 28 px: one copy for every test.
+std::shared_ptr<const Dataset> data() {
+    static const auto ds = [] {
+        test::SyntheticOptions o;
+        o.train = 2000;
+        o.test = 1000;
+        return test::syntheticDataset(o);
+    }();
+    return ds;
 }
 
-// A small, fast config: ResNet-8 (CIFAR-style) at 28 px on a Fashion-MNIST subset.
+// A small, fast config: ResNet-8 (CIFAR-style) at 28 px on a subset of the generated data.
 TrainConfig smallConfig(int64_t subset, int64_t epochs) {
     TrainConfig c;
     c.model = modelSpecFromName("resnet-cifar-8", 1, 10, 28);
-    c.dataset = "fashion-mnist";
+    c.dataset = "synthetic";
     c.epochs = epochs;
     c.batchSize = 64;
     c.lr = 0.05;
     c.split.trainSubset = subset;
-    c.split.valFraction = 0.01;  // 600 validation images
+    c.split.valFraction = 0.05;  // 100 validation images
     c.split.testSubset = 1000;
     c.threads = 2;
     c.seed = 11;
@@ -60,11 +71,9 @@ std::string metricsWithoutTimes(const std::string& dir) {
 
 }  // namespace
 
-TEST(Trainer, OneEpochOn2000ImagesLearns) {
-    if (!haveFashion())
-        GTEST_SKIP() << "Fashion-MNIST not installed";
+TEST(Trainer, OneEpochOn1900ImagesLearns) {
     test::TempDir dir;
-    const TrainSummary s = trainRun(smallConfig(2000, 1), dir.file("run"));
+    const TrainSummary s = trainRun(smallConfig(0, 1), dir.file("run"), {}, data());
     EXPECT_TRUE(s.completed) << s.status;
     EXPECT_EQ(s.status, "completed");
     EXPECT_EQ(s.test.count, 1000);
@@ -81,14 +90,14 @@ TEST(Trainer, OneEpochOn2000ImagesLearns) {
     const auto config = nlohmann::json::parse(readText(dir.file("run/config.json")));
     EXPECT_EQ(config["model"]["name"], "resnet-cifar-8");
     EXPECT_EQ(config["normalization"]["mean"].size(), 1u);
+    EXPECT_EQ(config["split_sizes"]["train"], 1900);
     // The recorded weights evaluate to the same accuracy.
-    const EvalResult again = evaluateRun(dir.file("run"));
+    LoadedRun run = loadRun(dir.file("run"), data());
+    const EvalResult again = evaluateModel(*run.model, *run.data, Part::Test, 28, 500, run.device);
     EXPECT_NEAR(again.accuracy, s.test.accuracy, 1e-9);
 }
 
 TEST(Trainer, CancelStopsWithinOneBatch) {
-    if (!haveFashion())
-        GTEST_SKIP() << "Fashion-MNIST not installed";
     test::TempDir dir;
     TrainConfig c = smallConfig(2000, 2);
     c.progressEveryBatches = 1;
@@ -105,7 +114,7 @@ TEST(Trainer, CancelStopsWithinOneBatch) {
         }
         return true;
     };
-    const TrainSummary s = trainRun(c, dir.file("run"), hooks);
+    const TrainSummary s = trainRun(c, dir.file("run"), hooks, data());
     EXPECT_EQ(batchesSeen, 3) << "no batch may run after Stop";
     EXPECT_EQ(s.status, "cancelled at epoch 1, batch 4");
     EXPECT_FALSE(s.completed);
@@ -117,13 +126,11 @@ TEST(Trainer, CancelStopsWithinOneBatch) {
 }
 
 TEST(Trainer, DivergenceIsRecordedWithValidFiles) {
-    if (!haveFashion())
-        GTEST_SKIP() << "Fashion-MNIST not installed";
     test::TempDir dir;
     TrainConfig c = smallConfig(1000, 3);
     c.lr = 1e8;
     c.schedule = ScheduleKind::Constant;
-    const TrainSummary s = trainRun(c, dir.file("run"));
+    const TrainSummary s = trainRun(c, dir.file("run"), {}, data());
     EXPECT_FALSE(s.completed);
     EXPECT_EQ(s.status.rfind("diverged at epoch ", 0), 0u) << s.status;
     EXPECT_NE(s.status.find("lr 1e+08"), std::string::npos) << s.status;
@@ -140,8 +147,6 @@ TEST(Trainer, DivergenceIsRecordedWithValidFiles) {
 }
 
 TEST(Trainer, ResumeEqualsAnUninterruptedRun) {
-    if (!haveFashion())
-        GTEST_SKIP() << "Fashion-MNIST not installed";
     test::TempDir dir;
     TrainConfig c = smallConfig(640, 3);
     Scaling small;
@@ -153,17 +158,17 @@ TEST(Trainer, ResumeEqualsAnUninterruptedRun) {
     c.augment.cropPadding = 2;
     c.augment.horizontalFlip = true;
     c.warmupEpochs = 0.5;
-    const TrainSummary whole = trainRun(c, dir.file("whole"));
+    const TrainSummary whole = trainRun(c, dir.file("whole"), {}, data());
     ASSERT_TRUE(whole.completed);
 
     TrainHooks stopAfterFirst;
     stopAfterFirst.progress = [](const TrainProgress& p) {
         return !(p.kind == TrainProgress::Kind::Epoch && p.epoch == 1);
     };
-    const TrainSummary first = trainRun(c, dir.file("split"), stopAfterFirst);
+    const TrainSummary first = trainRun(c, dir.file("split"), stopAfterFirst, data());
     EXPECT_EQ(first.status, "cancelled after epoch 1");
     EXPECT_EQ(first.epochsDone, 1);
-    const TrainSummary rest = resumeRun(dir.file("split"));
+    const TrainSummary rest = resumeRun(dir.file("split"), {}, data());
     ASSERT_TRUE(rest.completed) << rest.status;
     EXPECT_EQ(metricsWithoutTimes(dir.file("split")), metricsWithoutTimes(dir.file("whole")));
     EXPECT_EQ(rest.test.accuracy, whole.test.accuracy);
@@ -179,16 +184,54 @@ TEST(Trainer, BadSettingsAreRefusedBeforeTraining) {
     c.device = "cuda:7";
     EXPECT_THROW(trainRun(c, dir.file("b")), SpecError);
     c = smallConfig(100, 1);
-    c.model = modelSpecFromName("resnet-cifar-8", 3, 10, 28);  // Fashion-MNIST has 1 channel
-    if (haveFashion()) {
-        try {
-            trainRun(c, dir.file("c"));
-            FAIL() << "expected a SpecError";
-        } catch (const SpecError& e) {
-            EXPECT_NE(std::string(e.what()).find("3-channel images but Fashion-MNIST has 1"),
-                      std::string::npos)
-                << e.what();
-        }
+    c.model = modelSpecFromName("resnet-cifar-8", 3, 10, 28);  // the data has 1 channel
+    try {
+        trainRun(c, dir.file("c"), {}, data());
+        FAIL() << "expected a SpecError";
+    } catch (const SpecError& e) {
+        EXPECT_NE(std::string(e.what()).find("3-channel images but Synthetic has 1"),
+                  std::string::npos)
+            << e.what();
     }
     EXPECT_THROW(resumeRun(dir.file("nothing-here")), DataError);
+}
+
+// Issue 10: a dataset without test images ends with a visible "no test set" status, never
+// "completed" with an accuracy of 0 on 0 images.
+TEST(Trainer, AnEmptyTestSplitSaysSo) {
+    test::TempDir dir;
+    test::SyntheticOptions o;
+    o.train = 300;
+    o.test = 0;
+    TrainConfig c = smallConfig(0, 1);
+    c.split.testSubset = 0;
+    const TrainSummary s = trainRun(c, dir.file("run"), {}, test::syntheticDataset(o));
+    EXPECT_EQ(s.state, RunState::Completed);
+    EXPECT_EQ(s.status, "completed (no test set: the test split is empty)");
+    EXPECT_EQ(s.test.count, 0);
+    const auto summary = nlohmann::json::parse(readText(dir.file("run/summary.json")));
+    EXPECT_TRUE(summary["test_acc"].is_null());
+    EXPECT_EQ(summary["status"], s.status);
+}
+
+// Issue 10: cancelling while the dataset loads (Ctrl-C in the CLI, Stop in the GUI) ends the run
+// before anything is written.
+TEST(Trainer, CancelWhileLoadingWritesNothing) {
+    test::TempDir dir;
+    test::writeIdxSet(dir.file("idx"), 200, 50, 28, true);
+    TrainConfig c = smallConfig(0, 1);
+    c.dataset = "mnist:" + dir.file("idx");
+    TrainHooks hooks;
+    int calls = 0;
+    hooks.loading = [&](int64_t, int64_t) { return ++calls < 2; };  // stop at the second file
+    EXPECT_THROW(trainRun(c, dir.file("run"), hooks), Cancelled);
+    EXPECT_GE(calls, 2);
+    EXPECT_FALSE(fileExists(dir.file("run/config.json")));
+    EXPECT_FALSE(fileExists(dir.file("run/summary.json")));
+    // The flag alone (the GUI's Stop before loading finished) is honoured too.
+    std::atomic<bool> stop{true};
+    TrainHooks flagOnly;
+    flagOnly.cancel = &stop;
+    EXPECT_THROW(trainRun(c, dir.file("run2"), flagOnly), Cancelled);
+    EXPECT_FALSE(fileExists(dir.file("run2/config.json")));
 }
