@@ -12,6 +12,7 @@ core_packages=(
     libtorch-dev
     libopenblas0-pthread        # mandatory: without it LibTorch falls back to reference BLAS (~50x slower)
     zlib1g-dev libssl-dev nlohmann-json3-dev libopencv-dev libgtest-dev
+    libcli11-dev                # scalelab-cli's option parsing (header-only CLI11 2.x)
     dataset-fashion-mnist       # the default dataset, /usr/share/datasets/fashion-mnist
     python3 python3-torchvision # test oracle and benchmark peer (/usr/bin/python3)
 )

@@ -1,127 +1,131 @@
 // scalelab-cli: the headless side of ScaleLab.
 
+#include <CLI/CLI.hpp>
+
 #include <cstdio>
 #include <iostream>
 #include <string>
 #include <vector>
 
-#include "app/cli/args.h"
 #include "app/cli/commands.h"
 #include "app/cli/model_args.h"
+#include "app/cli/option_checks.h"
 #include "app/cli/terminal_progress.h"
 #include "core/error.h"
 #include "core/runtime.h"
 
 namespace {
 
-const char* const kUsage = R"(usage: scalelab-cli COMMAND [options]
-
-commands:
-  datasets                      list the datasets found on this machine
-  dataset-info --dataset SPEC [--json]
-                                sizes, classes, channels, image size, per-channel mean/std
-  info --model NAME [scaling options] [--json] [--stages-only] [--batch-size B]
-                                architecture and exact params / MACs, without running it
-  parity-case --model NAME --out DIR [--seed S] [--batch N]
-                                seeded weights + inputs + logits for the torchvision parity test
-  train --model NAME [scaling options] [--dataset SPEC] --epochs N --batch-size B --lr LR
-        [--optimizer sgd|adamw] [--subset N] [--device auto|cpu|cuda[:N]] --out DIR [--jsonl]
-        [--momentum M --no-nesterov --weight-decay WD --label-smoothing S
-         --schedule cosine|step|constant --warmup-epochs E --step-epochs N --step-gamma G
-         --val-fraction F --test-subset N --seed S --threads T --crop-padding P --hflip
-         --allow-memory]
-                                train into a run folder (Ctrl-C stops after the current batch;
-                                exit 0 completed, 3 diverged, 130 cancelled)
-  train --resume DIR            continue a run from its last finished epoch
-  eval --run DIR [--dataset SPEC] [--json]
-                                test accuracy, per-class accuracy, confusion matrix
-  prune --run DIR --method magnitude-global|magnitude-layer|l1-structured[,...]
-        --levels 0,0.25,0.5,0.75 [--finetune-epochs N] --out FILE.csv [--save-model DIR]
-        [--per-stage] [--include-classifier] [--test-subset N] [--finetune-subset N]
-                                prune a trained run at each level, test, fine-tune, test again
-  features --run DIR (--index I | --image PATH) --stage S --out DIR [--class K]
-        [--max-channels N] [--by-index]
-                                stage activations grid, Grad-CAM overlay and input as PNGs
-  bench --model NAME [--resolution PX] [--batch-size B] [--steps N] [--device D] [--json]
-                                training and inference images/s on random data (warm-up
-                                excluded); --no-channels-last, --torch-depthwise to compare;
-                                --allow-memory runs a batch above the available memory
-  bench-ops [--batch-size B] [--reps R]
-                                kernel timings: depthwise conv (LibTorch vs ours), matmul peak
-  version                       ScaleLab, LibTorch, device and thread count
-  help                          this text
-
-SPEC: fashion-mnist (default; found automatically), fashion-mnist:PATH, mnist:PATH,
+const char* const kFooter =
+    R"(SPEC: fashion-mnist (default; found automatically), fashion-mnist:PATH, mnist:PATH,
       cifar10:PATH or folder:PATH (one subfolder of images per class).
-%MODEL%
 Environment: SCALELAB_DATA  a folder searched first for fashion-mnist (and mnist/, cifar10/).
-)";
+Exit codes: 0 ok, 1 error, 2 usage, 3 training diverged, 130 cancelled.
+`scalelab-cli COMMAND --help` lists a command's options.)";
 
-std::string usage() {
-    std::string u = kUsage;
-    u.replace(u.find("%MODEL%"), 7, scalelab::cli::modelOptionsHelp());
-    return u;
+// The text `scalelab-cli --help` prints.
+std::string topHelp(const CLI::App& app) {
+    return app.get_formatter()->make_help(&app, app.get_name(), CLI::AppFormatMode::Normal);
+}
+
+// The command called `name`; nullptr when there is none.
+const CLI::App* findCommand(const CLI::App& app, const std::string& name) {
+    const auto found =
+        app.get_subcommands([&name](const CLI::App* sub) { return sub->get_name() == name; });
+    return found.empty() ? nullptr : found.front();
+}
+
+// A usage error: the message after the command it concerns, and where the options are listed.
+int usageError(const std::string& command, const std::string& message) {
+    const std::string who = "scalelab-cli" + (command.empty() ? "" : " " + command);
+    std::cerr << who << ": " << message << "\n(" << who << " --help shows "
+              << (command.empty() ? "the commands" : "its options") << ")\n";
+    return 2;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
     using namespace scalelab;
-    std::vector<std::string> args(argv + 1, argv + argc);
-    if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
-        std::fputs(usage().c_str(), args.empty() ? stderr : stdout);
-        return args.empty() ? 2 : 0;
+    CLI::App app("scalelab-cli: the headless side of ScaleLab", "scalelab-cli");
+    const std::shared_ptr<CLI::Formatter> format = std::make_shared<CLI::Formatter>();
+    format->label("Usage", "usage");
+    format->label("OPTIONS", "options");
+    format->label("SUBCOMMAND", "COMMAND");
+    format->column_width(32);
+    app.formatter(format);
+    app.footer(std::string(kFooter) + "\n\n" + cli::modelNamesHelp());
+    app.require_subcommand(1);
+    // As before CLI11: an option given twice takes the last value.
+    app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)->group("options");
+    app.set_help_flag("-h,--help", "print this help and exit");
+
+    std::vector<cli::Command> commands = {cli::addDatasets(app), cli::addDatasetInfo(app),
+                                          cli::addInfo(app),     cli::addParityCase(app),
+                                          cli::addTrain(app),    cli::addEval(app),
+                                          cli::addPrune(app),    cli::addFeatures(app),
+                                          cli::addBench(app),    cli::addBenchOps(app)};
+    CLI::App* version =
+        app.add_subcommand("version", "ScaleLab, LibTorch, device and thread count");
+    CLI::App* help = app.add_subcommand("help", "this text, or a command's options");
+    std::string helpOn;
+    help->add_option("command", helpOn, "the command whose options to show");
+    for (const cli::Command& c : commands) {
+        const bool takesModel = c.sub->get_option_no_throw("--model") != nullptr;
+        c.sub->footer(std::string(kFooter) + (takesModel ? "\n\n" + cli::modelNamesHelp() : ""));
     }
-    const std::string command = args[0];
-    args.erase(args.begin());
-    for (const std::string& a : args) {
-        if (a == "--help" || a == "-h") {  // every subcommand: the usage, exit 0
-            std::fputs(usage().c_str(), stdout);
-            return 0;
-        }
+    for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+        sub->group("commands")->description(cli::wrapText(sub->get_description(), 66));
+        sub->set_help_flag("-h,--help", "print this help and exit");  // in the "options" group
     }
+
+    if (argc < 2) {
+        std::cerr << topHelp(app);
+        return 2;
+    }
+    // The command the messages name: the first argument when it is one.
+    const std::string first = argv[1];
+    const std::string command = findCommand(app, first) != nullptr ? first : "";
+    if (first.rfind('-', 0) != 0 && command.empty()) {
+        return usageError("", "unknown command '" + first + "'");
+    }
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp&) {
+        std::cout << app.help();  // the chosen command's help, or the app's
+        return 0;
+    } catch (const CLI::ParseError& e) {
+        return usageError(command, e.what());
+    }
+
     cli::installInterruptHandlers();  // Ctrl-C cancels loading, training and evaluation alike
     try {
         keepFreedMemory();    // reuse freed activations instead of faulting fresh pages in
         applyThreadCount(0);  // every core unless a command says otherwise
-        if (command == "version") {
+        if (help->parsed()) {
+            if (helpOn.empty()) {
+                std::cout << topHelp(app);
+                return 0;
+            }
+            const CLI::App* sub = findCommand(app, helpOn);
+            if (sub == nullptr) {
+                throw cli::UsageError("unknown command '" + helpOn + "'");
+            }
+            std::cout << sub->help(app.get_name());
+            return 0;
+        }
+        if (version->parsed()) {
             std::cout << "scalelab-cli 0.1.0\n" << describeRuntime(runtimeInfo()) << "\n";
             return 0;
         }
-        if (command == "info") {
-            return cli::runInfo(args);
+        for (const cli::Command& c : commands) {
+            if (c.sub->parsed()) {
+                return c.run();
+            }
         }
-        if (command == "train") {
-            return cli::runTrain(args);
-        }
-        if (command == "eval") {
-            return cli::runEval(args);
-        }
-        if (command == "prune") {
-            return cli::runPrune(args);
-        }
-        if (command == "features") {
-            return cli::runFeatures(args);
-        }
-        if (command == "bench") {
-            return cli::runBench(args);
-        }
-        if (command == "bench-ops") {
-            return cli::runBenchOps(args);
-        }
-        if (command == "parity-case") {
-            return cli::runParityCase(args);
-        }
-        if (command == "datasets") {
-            return cli::runDatasets(args);
-        }
-        if (command == "dataset-info") {
-            return cli::runDatasetInfo(args);
-        }
-        throw cli::UsageError("unknown command '" + command + "'");
+        throw cli::UsageError("no command given");
     } catch (const cli::UsageError& e) {
-        std::cerr << "scalelab-cli " << command << ": " << e.what() << "\n\n" << usage();
-        return 2;
+        return usageError(command, e.what());
     } catch (const Cancelled&) {
         std::cerr << "cancelled (interrupted)\n";
         return 130;

@@ -1,25 +1,39 @@
 // `bench-ops`: kernel micro-benchmarks (depthwise convolution, matmul peak).
 
-#include <cstdio>
-
-#include "app/cli/args.h"
-#include "app/cli/commands.h"
-#include "app/cli/model_args.h"
-#include "core/ops/op_bench.h"
-#include "core/train/bench.h"
-
-#include <iostream>
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include "app/cli/commands.h"
+#include "app/cli/model_args.h"
+#include "app/cli/option_checks.h"
 #include "core/models/analysis.h"
+#include "core/ops/op_bench.h"
 #include "core/runtime.h"
+#include "core/train/bench.h"
 
 namespace scalelab::cli {
 
-int runBenchOps(const std::vector<std::string>& argv) {
-    Args args(argv, {"batch-size", "reps"}, {});
-    const int batch = args.getInt("batch-size", 128, 1, 65536);
-    const int reps = args.getInt("reps", 5, 1, 10000);
+namespace {
+
+struct BenchOpsOptions {
+    int batchSize = 128;
+    int reps = 5;
+};
+
+struct BenchCliOptions {
+    BenchOptions bench;  // BenchOptions{}'s defaults are the options' defaults
+    ModelOptions model;
+    int resolution = 0;  // --resolution PX: the input side (0: the model's own)
+    bool json = false;
+    bool allowMemory = false;
+};
+
+int runBenchOps(const BenchOpsOptions& o) {
+    const int batch = o.batchSize;
+    const int reps = o.reps;
     std::printf("matmul 2048x2048 float32: %.1f GFLOP/s\n\n", benchMatmulGflops(2048, reps));
     std::printf("%-42s %12s %12s %12s %12s %8s\n",
                 "depthwise conv, batch " + std::to_string(batch) == ""
@@ -34,41 +48,19 @@ int runBenchOps(const std::vector<std::string>& argv) {
     return 0;
 }
 
-int runBench(const std::vector<std::string>& argv) {
-    std::set<std::string> opts = modelValueOptions();
-    opts.erase("resolution");  // here --resolution is the input size in px
-    opts.insert({"resolution", "batch-size", "steps", "warmup", "device", "threads"});
-    Args args(argv, opts, {"json", "no-channels-last", "torch-depthwise", "allow-memory"});
+int runBench(BenchCliOptions& options) {
     // --resolution PX is the input side; the spec is built at that base resolution.
-    std::vector<std::string> specArgs;
-    for (const auto& key : modelValueOptions()) {
-        if (key != "resolution" && args.has(key)) {
-            specArgs.push_back("--" + key);
-            specArgs.push_back(args.get(key));
-        }
+    if (options.resolution > 0) {
+        options.model.baseResolution = options.resolution;
     }
-    if (args.has("resolution")) {
-        specArgs.push_back("--base-resolution");
-        specArgs.push_back(args.get("resolution"));
-    }
-    BenchOptions o;
-    o.spec = modelSpecFromArgs(Args(specArgs, modelValueOptions(), {}));
-    o.batchSize = args.getInt("batch-size", 128, 1, 65536);
-    o.steps = args.getInt("steps", 10, 1, 100000);
-    o.warmup = args.getInt("warmup", 2, 0, 100000);
-    o.device = args.get("device", "auto");
-    o.threads = args.getInt("threads", 0, 0, maxThreads());
-    o.channelsLast = !args.flag("no-channels-last");
-    o.fastDepthwise = !args.flag("torch-depthwise");
-    if (o.batchSize < 1 || o.steps < 1 || o.warmup < 0) {
-        throw UsageError("--batch-size and --steps must be >= 1, --warmup >= 0");
-    }
+    BenchOptions& o = options.bench;
+    o.spec = parseModelArgs(options.model).spec;
     // Before anything is allocated: a batch that cannot fit is refused, not OOM-killed.
     checkMemory("bench of " + o.spec.name + " at batch " + std::to_string(o.batchSize),
-                analyzeModel(o.spec).trainingMemoryBytes(o.batchSize), args.flag("allow-memory"),
+                analyzeModel(o.spec).trainingMemoryBytes(o.batchSize), options.allowMemory,
                 "--allow-memory");
     const BenchResult r = benchModel(o);
-    if (args.flag("json")) {
+    if (options.json) {
         nlohmann::ordered_json j;
         j["model"] = o.spec.name;
         j["resolution"] = o.spec.resolution;
@@ -104,6 +96,66 @@ int runBench(const std::vector<std::string>& argv) {
     std::printf("  (GFLOP/s: 2 x %lld MACs per image forward; training counts 3x forward)\n",
                 (long long)r.macs);
     return 0;
+}
+
+}  // namespace
+
+Command addBenchOps(CLI::App& app) {
+    auto o = std::make_shared<BenchOpsOptions>();
+    CLI::App* sub = app.add_subcommand(
+        "bench-ops", "kernel timings: depthwise conv (LibTorch vs ours), matmul peak");
+    sub->add_option("--batch-size", o->batchSize, "images per depthwise convolution")
+        ->capture_default_str()
+        ->transform(Decimal)
+        ->check(CLI::Range(1, 65536));
+    sub->add_option("--reps", o->reps, "repetitions of each timing")
+        ->capture_default_str()
+        ->transform(Decimal)
+        ->check(CLI::Range(1, 10000));
+    return {sub, [o] { return runBenchOps(*o); }};
+}
+
+Command addBench(CLI::App& app) {
+    auto o = std::make_shared<BenchCliOptions>();
+    CLI::App* sub = app.add_subcommand(
+        "bench",
+        "training and inference images/s on random data (warm-up excluded); --no-channels-last, "
+        "--torch-depthwise to compare; --allow-memory runs a batch above the available memory");
+    addModelOptions(*sub, o->model, false);
+    BenchOptions& b = o->bench;
+    sub->add_option("--resolution", o->resolution,
+                    "input side in px (default: the model's own, --base-resolution)")
+        ->transform(Decimal)
+        ->check(CLI::Range(1, 2048));
+    sub->add_option("--batch-size", b.batchSize, "images per step")
+        ->capture_default_str()
+        ->transform(Decimal)
+        ->check(CLI::Range(1, 65536));
+    sub->add_option("--steps", b.steps, "timed steps (after the warm-up)")
+        ->capture_default_str()
+        ->transform(Decimal)
+        ->check(CLI::Range(1, 100000));
+    sub->add_option("--warmup", b.warmup, "untimed steps first")
+        ->capture_default_str()
+        ->transform(Decimal)
+        ->check(CLI::Range(0, 100000));
+    sub->add_option("--device", b.device, "auto | cpu | cuda[:N]")
+        ->type_name("DEVICE")
+        ->capture_default_str();
+    sub->add_option("--threads", b.threads, "CPU threads (0: every core)")
+        ->capture_default_str()
+        ->transform(Decimal)
+        ->check(CLI::Range(0, maxThreads()));
+    sub->add_flag_callback(
+        "--no-channels-last", [&b] { b.channelsLast = false; },
+        "NCHW instead of channels-last (NHWC) weights and activations");
+    sub->add_flag_callback(
+        "--torch-depthwise", [&b] { b.fastDepthwise = false; },
+        "LibTorch's grouped conv2d instead of our depthwise kernel");
+    sub->add_flag("--json", o->json, "the result as JSON");
+    sub->add_flag("--allow-memory", o->allowMemory,
+                  "run even when the estimate exceeds the available memory");
+    return {sub, [o] { return runBench(*o); }};
 }
 
 }  // namespace scalelab::cli

@@ -2,17 +2,25 @@
 
 #include <cstdio>
 #include <iostream>
+#include <memory>
 
-#include "app/cli/args.h"
 #include "app/cli/commands.h"
+#include "app/cli/option_checks.h"
 #include "app/cli/terminal_progress.h"
 #include "core/data/dataset_api.h"
 #include "core/data/dataset_spec.h"
 
 namespace scalelab::cli {
 
-int runDatasets(const std::vector<std::string>& argv) {
-    Args args(argv, {}, {});
+namespace {
+
+struct DatasetInfoOptions {
+    std::string dataset = "fashion-mnist";
+    int imageSize = 0;
+    bool json = false;
+};
+
+int runDatasets() {
     std::printf("%-14s %-10s %s\n", "DATASET", "STATUS", "SPEC / PATH");
     for (const DatasetEntry& e : discoverDatasets()) {
         std::printf("%-14s %-10s %s%s%s\n", e.name.c_str(), e.available ? "found" : "missing",
@@ -25,16 +33,15 @@ int runDatasets(const std::vector<std::string>& argv) {
     return 0;
 }
 
-int runDatasetInfo(const std::vector<std::string>& argv) {
-    Args args(argv, {"dataset", "image-size"}, {"json"});
-    DatasetSpec spec = parseDatasetSpec(args.get("dataset", "fashion-mnist"));
-    spec.folderImageSize = args.getInt("image-size", 0, 0, 1024);
+int runDatasetInfo(const DatasetInfoOptions& o) {
+    DatasetSpec spec = parseDatasetSpec(o.dataset);
+    spec.folderImageSize = o.imageSize;
     DatasetSummary s;
     {
         TerminalProgress bar("loading " + toString(spec));
         s = describeDataset(spec, bar.callback());
     }
-    if (args.flag("json")) {
+    if (o.json) {
         std::cout << summaryToJson(s) << "\n";
         return 0;
     }
@@ -58,6 +65,31 @@ int runDatasetInfo(const std::vector<std::string>& argv) {
     }
     std::printf("  loaded in     %.2f s\n", s.loadSeconds);
     return 0;
+}
+
+}  // namespace
+
+Command addDatasets(CLI::App& app) {
+    CLI::App* sub = app.add_subcommand("datasets", "list the datasets found on this machine");
+    return {sub, [] { return runDatasets(); }};
+}
+
+Command addDatasetInfo(CLI::App& app) {
+    auto o = std::make_shared<DatasetInfoOptions>();
+    CLI::App* sub = app.add_subcommand(
+        "dataset-info", "sizes, classes, channels, image size, per-channel mean/std");
+    sub->add_option("--dataset", o->dataset, "the dataset (SPEC below)")
+        ->type_name("SPEC")
+        ->capture_default_str();
+    sub->add_option(
+           "--image-size", o->imageSize,
+           "folder:PATH: resize every image to this square side in px (0: their own size when "
+           "all share one up to 256 px, else 64)")
+        ->capture_default_str()
+        ->transform(Decimal)
+        ->check(CLI::Range(0, 1024));
+    sub->add_flag("--json", o->json, "the summary as JSON");
+    return {sub, [o] { return runDatasetInfo(*o); }};
 }
 
 }  // namespace scalelab::cli

@@ -5,10 +5,11 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <memory>
 
-#include "app/cli/args.h"
 #include "app/cli/commands.h"
 #include "app/cli/model_args.h"
+#include "app/cli/option_checks.h"
 #include "core/error.h"
 #include "core/models/analysis.h"
 #include "core/models/model_api.h"
@@ -32,19 +33,25 @@ std::string mib(double bytes) {
     return buf;
 }
 
-}  // namespace
+struct InfoOptions {
+    ModelOptions model;
+    int64_t batchSize = 128;  // for the training memory estimate
+    bool json = false;
+    bool stagesOnly = false;
+};
 
-int runInfo(const std::vector<std::string>& argv) {
-    std::set<std::string> opts = modelValueOptions();
-    opts.insert("batch-size");
-    Args args(argv, opts, {"json", "stages-only"});
-    const ModelArgs m = parseModelArgs(args);
+struct ParityCaseOptions {
+    ModelOptions model;
+    std::string out;
+    uint64_t seed = 1;
+    int batch = 2;
+};
+
+int runInfo(const InfoOptions& o) {
+    const ModelArgs m = parseModelArgs(o.model);
     const ModelSpec& spec = m.spec;
     const ModelAnalysis a = analyzeModel(spec);
-    const int64_t batch = args.getInt("batch-size", 128, 1, 65536);
-    if (batch < 1 || batch > 65536) {
-        throw SpecError("--batch-size = " + args.get("batch-size") + " must be 1..65536");
-    }
+    const int64_t batch = o.batchSize;
 
     // Any scaling: the predicted growth next to the exact one (relative to the unscaled model,
     // phi = 0). Compound scaling predicts (alpha beta^2 gamma^2)^phi, explicit scaling w^2 d r^2.
@@ -59,7 +66,7 @@ int runInfo(const std::vector<std::string>& argv) {
                              : sc.width * sc.width * sc.depth * sc.resolution * sc.resolution;
         exact = double(a.macs) / double(a0.macs);
     }
-    if (args.flag("json")) {
+    if (o.json) {
         nlohmann::ordered_json j = nlohmann::ordered_json::parse(analysisToJson(a, true, batch));
         if (compound) {
             j["compound"] = {{"phi", sc.phi},
@@ -81,7 +88,7 @@ int runInfo(const std::vector<std::string>& argv) {
     }
 
     std::printf("%s\n", describeSpec(spec).c_str());
-    if (!args.flag("stages-only")) {
+    if (!o.stagesOnly) {
         std::printf("\n%-34s %-26s %-16s %12s %15s\n", "LAYER", "TYPE", "OUTPUT (CxHxW)", "PARAMS",
                     "MACS");
         for (const LayerRow& r : a.layers) {
@@ -131,20 +138,47 @@ int runInfo(const std::vector<std::string>& argv) {
     return 0;
 }
 
-int runParityCase(const std::vector<std::string>& argv) {
-    std::set<std::string> opts = modelValueOptions();
-    opts.insert({"out", "seed", "batch"});
-    Args args(argv, opts, {});
-    if (!args.has("out")) {
-        throw UsageError("parity-case needs --out DIR");
-    }
-    const ModelSpec spec = modelSpecFromArgs(args);
-    requireNoRunFiles(args.get("out"), "--out");  // never replaces a trained run's weights
-    writeParityCase(spec, uint64_t(args.getInt("seed", 1, 0, 2147483647)),
-                    args.getInt("batch", 2, 1, 64), args.get("out"));
-    std::printf("%s: weights.pt and io.pt written to %s\n", spec.name.c_str(),
-                args.get("out").c_str());
+int runParityCase(const ParityCaseOptions& o) {
+    const ModelSpec spec = parseModelArgs(o.model).spec;
+    requireNoRunFiles(o.out, "--out");  // never replaces a trained run's weights
+    writeParityCase(spec, o.seed, o.batch, o.out);
+    std::printf("%s: weights.pt and io.pt written to %s\n", spec.name.c_str(), o.out.c_str());
     return 0;
+}
+
+}  // namespace
+
+Command addInfo(CLI::App& app) {
+    auto o = std::make_shared<InfoOptions>();
+    CLI::App* sub =
+        app.add_subcommand("info", "architecture and exact params / MACs, without running it");
+    addModelOptions(*sub, o->model);
+    sub->add_option("--batch-size", o->batchSize, "batch of the training memory estimate")
+        ->capture_default_str()
+        ->transform(Decimal)
+        ->check(CLI::Range(1, 65536));
+    sub->add_flag("--json", o->json, "the analysis as JSON");
+    sub->add_flag("--stages-only", o->stagesOnly, "no per-layer table");
+    return {sub, [o] { return runInfo(*o); }};
+}
+
+Command addParityCase(CLI::App& app) {
+    auto o = std::make_shared<ParityCaseOptions>();
+    CLI::App* sub = app.add_subcommand(
+        "parity-case", "seeded weights + inputs + logits for the torchvision parity test");
+    addModelOptions(*sub, o->model);
+    sub->add_option("--out", o->out, "folder for weights.pt and io.pt")
+        ->type_name("DIR")
+        ->required();
+    sub->add_option("--seed", o->seed, "seed of the weights and inputs")
+        ->capture_default_str()
+        ->transform(Decimal)
+        ->check(CLI::Range(0, 2147483647));
+    sub->add_option("--batch", o->batch, "input images")
+        ->capture_default_str()
+        ->transform(Decimal)
+        ->check(CLI::Range(1, 64));
+    return {sub, [o] { return runParityCase(*o); }};
 }
 
 }  // namespace scalelab::cli

@@ -3,10 +3,10 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
-#include <sstream>
+#include <memory>
 
-#include "app/cli/args.h"
 #include "app/cli/commands.h"
+#include "app/cli/option_checks.h"
 #include "app/cli/terminal_progress.h"
 #include "core/data/file_io.h"
 #include "core/inspect/features.h"
@@ -22,53 +22,24 @@ extern "C" void onPruneInterrupt(int) {
     gStop.store(true);
 }
 
-std::vector<double> parseLevels(const std::string& text) {
-    std::vector<double> out;
-    std::stringstream ss(text);
-    std::string item;
-    while (std::getline(ss, item, ',')) {
-        try {
-            size_t used = 0;
-            const double v = std::stod(item, &used);
-            if (used != item.size()) {
-                throw std::invalid_argument("trailing");
-            }
-            out.push_back(v);
-        } catch (const std::exception&) {
-            throw UsageError("--levels expects comma-separated fractions like 0,0.25,0.5, got '" +
-                             text + "'");
-        }
-    }
-    return out;
-}
+struct PruneOptions {
+    PruneSweepOptions sweep;  // PruneSweepOptions{}'s defaults are the options' defaults
+    std::vector<std::string> methods;
+    std::string out;
+};
 
-}  // namespace
+struct FeatureOptions {
+    FeatureRequest request;  // FeatureRequest{}'s defaults are the options' defaults
+    std::string out;
+};
 
-int runPrune(const std::vector<std::string>& argv) {
-    Args args(argv,
-              {"run", "method", "levels", "finetune-epochs", "finetune-lr", "finetune-subset",
-               "test-subset", "out", "save-model"},
-              {"include-classifier", "per-stage"});
-    if (!args.has("run") || !args.has("out")) {
-        throw UsageError("prune needs --run DIR and --out FILE.csv");
-    }
-    requireNotRunFile(args.get("out"), "--out");
-    PruneSweepOptions o;
-    o.runDir = args.get("run");
+int runPrune(PruneOptions& options) {
+    requireNotRunFile(options.out, "--out");
+    PruneSweepOptions& o = options.sweep;
     o.methods.clear();
-    std::stringstream methods(args.get("method", "magnitude-global"));
-    std::string m;
-    while (std::getline(methods, m, ',')) {
+    for (const std::string& m : options.methods) {
         o.methods.push_back(pruneMethodFromName(m));
     }
-    o.levels = parseLevels(args.get("levels", "0,0.25,0.5,0.75"));
-    o.finetuneEpochs = args.getInt("finetune-epochs", 0, 0, 1000);
-    o.finetuneLr = args.getDouble("finetune-lr", 0.01);
-    o.finetuneSubset = args.getInt("finetune-subset", 0, 0, 100000000);
-    o.testSubset = args.getInt("test-subset", 0, 0, 100000000);
-    o.includeClassifier = args.flag("include-classifier");
-    o.perStage = args.flag("per-stage");
-    o.saveModelDir = args.get("save-model");
     std::signal(SIGINT, onPruneInterrupt);
     TerminalProgress bar("pruning");
     PruneHooks hooks;
@@ -80,7 +51,7 @@ int runPrune(const std::vector<std::string>& argv) {
     };
     // The CSV is rewritten (atomically) after every row: a kill, a full disk or Ctrl-C keeps
     // every row measured so far.
-    const std::string csvPath = args.get("out");
+    const std::string csvPath = options.out;
     PruneSweepResult partial;
     hooks.row = [&bar, &partial, &csvPath](const PruneRow& r) {
         partial.rows.push_back(r);
@@ -99,34 +70,22 @@ int runPrune(const std::vector<std::string>& argv) {
     };
     const PruneSweepResult res = runPruneSweep(o, hooks);
     bar.finish();
-    writeFileAtomic(args.get("out"), pruneResultToCsv(res));
+    writeFileAtomic(csvPath, pruneResultToCsv(res));
     std::printf("\nbaseline: acc %.2f%%, %lld MACs, %lld params, %.0f img/s inference\n",
                 res.baselineAccuracy * 100, (long long)res.baselineMacs,
                 (long long)res.baselineParams, res.baselineImagesPerSec);
     std::printf("%s: %zu rows written to %s\n", res.status.c_str(), res.rows.size(),
-                args.get("out").c_str());
+                csvPath.c_str());
     return res.status == "completed" ? 0 : 130;
 }
 
-int runFeatures(const std::vector<std::string>& argv) {
-    Args args(argv, {"run", "index", "image", "stage", "out", "class", "max-channels"},
-              {"by-index"});
-    if (!args.has("run") || !args.has("out")) {
-        throw UsageError("features needs --run DIR, --index I or --image PATH, and --out DIR");
-    }
-    if (args.has("index") == args.has("image")) {
+int runFeatures(const FeatureOptions& o, const CLI::App& sub) {
+    if (!sub.count("--index") && !sub.count("--image")) {
         throw UsageError("give exactly one of --index I and --image PATH");
     }
-    FeatureRequest r;
-    r.runDir = args.get("run");
-    r.testIndex = args.getInt("index", 0, 0, 100000000);
-    r.imagePath = args.get("image");
-    r.stage = args.getInt("stage", 1, 0, 64);
-    r.camClass = args.getInt("class", -1, -1, 100000);
-    r.maxChannels = args.getInt("max-channels", 0, 0, 100000);
-    r.sortByMean = !args.flag("by-index");
+    const FeatureRequest& r = o.request;
     const FeatureResult f = inspectFeatures(r);
-    const auto paths = writeFeaturePngs(f, args.get("out"));
+    const auto paths = writeFeaturePngs(f, o.out);
     std::printf(
         "%s: predicted %s (%.1f%%)%s\n",
         r.imagePath.empty() ? ("test image " + std::to_string(r.testIndex)).c_str()
@@ -140,6 +99,106 @@ int runFeatures(const std::vector<std::string>& argv) {
         std::printf("  wrote %s\n", p.c_str());
     }
     return 0;
+}
+
+std::string joined(const std::vector<std::string>& items) {
+    std::string s;
+    for (const std::string& i : items) {
+        s += (s.empty() ? "" : ",") + i;
+    }
+    return s;
+}
+
+}  // namespace
+
+Command addPrune(CLI::App& app) {
+    auto o = std::make_shared<PruneOptions>();
+    CLI::App* sub = app.add_subcommand(
+        "prune", "prune a trained run at each level, test, fine-tune, test again");
+    PruneSweepOptions& p = o->sweep;
+    std::vector<std::string> names;
+    for (PruneMethod m :
+         {PruneMethod::MagnitudeGlobal, PruneMethod::MagnitudeLayer, PruneMethod::L1Structured}) {
+        names.push_back(pruneMethodName(m));
+    }
+    for (PruneMethod m : p.methods) {
+        o->methods.push_back(pruneMethodName(m));
+    }
+    std::vector<std::string> levels;
+    for (double l : p.levels) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%g", l);
+        levels.push_back(buf);
+    }
+    sub->add_option("--run", p.runDir, "the trained run")->type_name("DIR")->required();
+    sub->add_option("--out", o->out, "the CSV, rewritten after every row")
+        ->type_name("FILE.csv")
+        ->required();
+    sub->add_option("--method", o->methods, "pruning methods, comma-separated")
+        ->delimiter(',')
+        ->check(CLI::IsMember(names))
+        ->default_str(joined(o->methods));
+    sub->add_option("--levels", p.levels, "fractions of the prunable weights, comma-separated")
+        ->delimiter(',')
+        ->check(halfOpen(0, 1))
+        ->default_str(joined(levels));
+    sub->add_option("--finetune-epochs", p.finetuneEpochs,
+                    "epochs of fine-tuning after pruning (masks kept)")
+        ->capture_default_str()
+        ->transform(Decimal)
+        ->check(CLI::Range(0, 1000));
+    sub->add_option("--finetune-lr", p.finetuneLr, "SGD learning rate of the fine-tuning")
+        ->capture_default_str()
+        ->check(above(0));
+    sub->add_option("--finetune-subset", p.finetuneSubset,
+                    "train images for fine-tuning (0: the run's)")
+        ->capture_default_str()
+        ->transform(Decimal)
+        ->check(CLI::Range(0, 100000000));
+    sub->add_option("--test-subset", p.testSubset, "test images (0: the run's own setting)")
+        ->capture_default_str()
+        ->transform(Decimal)
+        ->check(CLI::Range(0, 100000000));
+    sub->add_flag("--include-classifier", p.includeClassifier,
+                  "magnitude methods: prune the final Linear too");
+    sub->add_flag("--per-stage", p.perStage, "also prune one stage at a time (sensitivity)");
+    sub->add_option("--save-model", p.saveModelDir,
+                    "save every pruned model under DIR/<method>-<level>")
+        ->type_name("DIR");
+    return {sub, [o] { return runPrune(*o); }};
+}
+
+Command addFeatures(CLI::App& app) {
+    auto o = std::make_shared<FeatureOptions>();
+    CLI::App* sub = app.add_subcommand(
+        "features", "stage activations grid, Grad-CAM overlay and input as PNGs");
+    FeatureRequest& r = o->request;
+    sub->add_option("--run", r.runDir, "a trained run (or a saved pruned model)")
+        ->type_name("DIR")
+        ->required();
+    sub->add_option("--out", o->out, "folder for the PNGs")->type_name("DIR")->required();
+    CLI::Option* index = sub->add_option("--index", r.testIndex, "the test image to show")
+                             ->transform(Decimal)
+                             ->check(CLI::Range(0, 100000000));
+    CLI::Option* image =
+        sub->add_option("--image", r.imagePath, "an image file instead of a test image")
+            ->type_name("PATH");
+    index->excludes(image);
+    sub->add_option("--stage", r.stage, "0 = stem, 1.. = stages (as info numbers them)")
+        ->capture_default_str()
+        ->transform(Decimal)
+        ->check(CLI::Range(0, 64));
+    sub->add_option("--class", r.camClass, "Grad-CAM target class (-1: the predicted one)")
+        ->capture_default_str()
+        ->transform(Decimal)
+        ->check(CLI::Range(-1, 100000));
+    sub->add_option("--max-channels", r.maxChannels, "keep only this many channels (0: all)")
+        ->capture_default_str()
+        ->transform(Decimal)
+        ->check(CLI::Range(0, 100000));
+    sub->add_flag_callback(
+        "--by-index", [&r] { r.sortByMean = false; }, "channels by index, not by mean activation");
+    return {sub, [o, sub] { return runFeatures(*o, *sub); }};
 }
 
 }  // namespace scalelab::cli

@@ -6,15 +6,15 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <memory>
 
-#include "app/cli/args.h"
 #include "app/cli/commands.h"
 #include "app/cli/model_args.h"
+#include "app/cli/option_checks.h"
 #include "app/cli/terminal_progress.h"
 #include "core/data/dataset_api.h"
-#include "core/train/train_api.h"
-
 #include "core/runtime.h"
+#include "core/train/train_api.h"
 
 namespace scalelab::cli {
 
@@ -118,120 +118,86 @@ TrainHooks makeHooks(bool jsonl, TerminalProgress& bar) {
     return hooks;
 }
 
-}  // namespace
+struct TrainOptions {
+    TrainConfig config;  // TrainConfig{}'s defaults are the options' defaults
+    ModelOptions model;
+    std::string out;
+    std::string resume;
+    bool jsonl = false;
+};
 
-int runTrain(const std::vector<std::string>& argv) {
-    std::set<std::string> opts = modelValueOptions();
-    opts.insert({"dataset",     "epochs",       "batch-size",      "lr",           "optimizer",
-                 "momentum",    "weight-decay", "label-smoothing", "schedule",     "warmup-epochs",
-                 "step-epochs", "step-gamma",   "subset",          "val-fraction", "test-subset",
-                 "seed",        "device",       "threads",         "crop-padding", "progress-every",
-                 "out",         "resume",       "eval-batch-size"});
-    Args args(argv, opts, {"jsonl", "no-nesterov", "hflip", "no-channels-last", "allow-memory"});
-    const bool jsonl = args.flag("jsonl");
+struct EvalOptions {
+    std::string run;
+    std::string dataset;
+    bool json = false;
+};
+
+int runTrain(TrainOptions& o, const CLI::App& sub) {
+    const bool jsonl = o.jsonl;
     TerminalProgress bar("training");
 
-    if (args.has("resume")) {
-        if (argv.size() > 2 + (jsonl ? 1 : 0)) {
-            throw UsageError(
-                "--resume DIR takes the settings from DIR/config.json; give no others");
+    if (sub.count("--resume")) {
+        for (const CLI::Option* opt : sub.get_options()) {
+            if (opt->count() && opt->get_name() != "--resume" && opt->get_name() != "--jsonl") {
+                throw UsageError(
+                    "--resume DIR takes the settings from DIR/config.json; give no "
+                    "others (got " +
+                    opt->get_name() + ")");
+            }
         }
-        const std::string dir = args.get("resume");
         if (!jsonl) {
-            std::printf("resuming %s\n", dir.c_str());
+            std::printf("resuming %s\n", o.resume.c_str());
         }
-        const TrainSummary s = resumeRun(dir, makeHooks(jsonl, bar));
+        const TrainSummary s = resumeRun(o.resume, makeHooks(jsonl, bar));
         bar.finish();
         return finish(s, jsonl);
     }
-    if (!args.has("out")) {
+    if (!sub.count("--out")) {
         throw UsageError("train needs --out DIR (the run folder)");
     }
-    TrainConfig c;
-    c.dataset = args.get("dataset", "fashion-mnist");
+    TrainConfig& c = o.config;
+    if (!sub.count("--weight-decay") && c.optimizer == OptimizerKind::AdamW) {
+        c.weightDecay = 0.05;
+    }
     // The dataset decides the defaults for channels, classes and the base resolution.
     DatasetSummary ds;
     {
         TerminalProgress loading("loading " + c.dataset);
         ds = describeDataset(parseDatasetSpec(c.dataset), loading.callback());
     }
-    std::vector<std::string> specArgs;
-    for (const auto& key : modelValueOptions()) {
-        if (args.has(key)) {
-            specArgs.push_back("--" + key);
-            specArgs.push_back(args.get(key));
-        }
+    ModelOptions& m = o.model;
+    if (!m.given("--in-channels")) {
+        m.inChannels = int(ds.channels);
     }
-    auto defaultTo = [&](const char* key, const std::string& value) {
-        if (!args.has(key)) {
-            specArgs.push_back(std::string("--") + key);
-            specArgs.push_back(value);
-        }
-    };
-    defaultTo("in-channels", std::to_string(ds.channels));
-    defaultTo("num-classes", std::to_string(ds.classNames.size()));
-    defaultTo("base-resolution", std::max(ds.height, ds.width) <= 64 ? "32" : "224");
-    c.model = modelSpecFromArgs(Args(specArgs, modelValueOptions(), {}));
-    c.epochs = args.getInt("epochs", 10, 1, 100000);
-    c.batchSize = args.getInt("batch-size", 128, 1, 65536);
-    c.lr = args.getDouble("lr", 0.1);
-    const std::string optName = args.get("optimizer", "sgd");
-    if (optName != "sgd" && optName != "adamw") {
-        throw UsageError("--optimizer is sgd or adamw, got '" + optName + "'");
+    if (!m.given("--num-classes")) {
+        m.numClasses = int(ds.classNames.size());
     }
-    c.optimizer = optName == "sgd" ? OptimizerKind::SGD : OptimizerKind::AdamW;
-    c.momentum = args.getDouble("momentum", 0.9);
-    c.nesterov = !args.flag("no-nesterov");
-    c.weightDecay = args.getDouble("weight-decay", c.optimizer == OptimizerKind::SGD ? 5e-4 : 0.05);
-    c.labelSmoothing = args.getDouble("label-smoothing", 0.0);
-    const std::string sched = args.get("schedule", "cosine");
-    if (sched != "cosine" && sched != "step" && sched != "constant") {
-        throw UsageError("--schedule is cosine, step or constant, got '" + sched + "'");
+    if (!m.given("--base-resolution")) {
+        m.baseResolution = std::max(ds.height, ds.width) <= 64 ? 32 : 224;
     }
-    c.schedule = sched == "cosine" ? ScheduleKind::Cosine
-                 : sched == "step" ? ScheduleKind::Step
-                                   : ScheduleKind::Constant;
-    c.warmupEpochs = args.getDouble("warmup-epochs", 0.0);
-    c.stepEpochs = args.getInt("step-epochs", 30, 1, 100000);
-    c.stepGamma = args.getDouble("step-gamma", 0.1);
-    c.split.trainSubset = args.getInt("subset", 0, 0, 100000000);
-    c.split.valFraction = args.getDouble("val-fraction", 0.1);
-    c.split.testSubset = args.getInt("test-subset", 0, 0, 100000000);
-    c.seed = uint64_t(args.getInt("seed", 42, 0, 2147483647));
-    c.device = args.get("device", "auto");
-    c.threads = args.getInt("threads", 0, 0, maxThreads());
-    c.augment.cropPadding = args.getInt("crop-padding", 0, 0, 64);
-    c.augment.horizontalFlip = args.flag("hflip");
-    c.progressEveryBatches = args.getInt("progress-every", 10, 1, 1000000);
-    c.channelsLast = !args.flag("no-channels-last");
-    c.evalBatchSize = args.getInt("eval-batch-size", 500, 1, 65536);
-    c.allowAnyMemory = args.flag("allow-memory");
+    c.model = parseModelArgs(m).spec;
     if (!jsonl) {
         std::printf("%s on %s: %lld epochs, batch %lld, %s lr %.3g (%s), out %s\n",
                     describeSpec(c.model).c_str(), ds.name.c_str(), (long long)c.epochs,
                     (long long)c.batchSize, optimizerName(c.optimizer), c.lr,
-                    scheduleName(c.schedule), args.get("out").c_str());
+                    scheduleName(c.schedule), o.out.c_str());
     }
-    const TrainSummary s = trainRun(c, args.get("out"), makeHooks(jsonl, bar));
+    const TrainSummary s = trainRun(c, o.out, makeHooks(jsonl, bar));
     bar.finish();
     return finish(s, jsonl);
 }
 
-int runEval(const std::vector<std::string>& argv) {
-    Args args(argv, {"run", "dataset"}, {"json"});
-    if (!args.has("run")) {
-        throw UsageError("eval needs --run DIR");
-    }
+int runEval(const EvalOptions& o) {
     EvalResult r;
     {
         TerminalProgress loading("loading");
-        r = evaluateRun(args.get("run"), args.get("dataset"), loading.callback());
+        r = evaluateRun(o.run, o.dataset, loading.callback());
     }
-    if (args.flag("json")) {
+    if (o.json) {
         std::cout << evalResultToJson(r) << "\n";
         return 0;
     }
-    std::printf("%s: test accuracy %s on %lld images, loss %.4f\n\n", args.get("run").c_str(),
+    std::printf("%s: test accuracy %s on %lld images, loss %.4f\n\n", o.run.c_str(),
                 pct(r.accuracy).c_str(), (long long)r.count, r.loss);
     std::printf("%-20s %9s\n", "CLASS", "ACCURACY");
     for (size_t k = 0; k < r.perClassAccuracy.size(); ++k) {
@@ -246,6 +212,103 @@ int runEval(const std::vector<std::string>& argv) {
         std::printf("\n");
     }
     return 0;
+}
+
+}  // namespace
+
+Command addTrain(CLI::App& app) {
+    auto o = std::make_shared<TrainOptions>();
+    CLI::App* sub = app.add_subcommand(
+        "train",
+        "train into a run folder (Ctrl-C stops after the current batch; exit 0 completed, 3 "
+        "diverged, 130 cancelled); train --resume DIR continues a run from its last finished "
+        "epoch");
+    addModelOptions(*sub, o->model);
+    TrainConfig& c = o->config;
+    auto whole = [](CLI::Option* opt, int64_t lo, int64_t hi) {
+        return opt->capture_default_str()->transform(Decimal)->check(CLI::Range(lo, hi));
+    };
+    sub->add_option("--out", o->out, "the run folder (created; must not hold a run)")
+        ->type_name("DIR");
+    sub->add_option("--resume", o->resume, "continue the run in DIR (give no other options)")
+        ->type_name("DIR");
+    sub->add_flag("--jsonl", o->jsonl, "progress as one JSON object per line on stdout");
+    sub->add_option("--dataset", c.dataset, "the dataset (SPEC below)")
+        ->type_name("SPEC")
+        ->capture_default_str();
+    whole(sub->add_option("--epochs", c.epochs, "passes over the training split"), 1, 100000);
+    whole(sub->add_option("--batch-size", c.batchSize, "images per step"), 1, 65536);
+    addChoice(*sub, "--optimizer", c.optimizer, {OptimizerKind::SGD, OptimizerKind::AdamW},
+              optimizerName, "the optimizer");
+    sub->add_option("--lr", c.lr, "peak learning rate")->capture_default_str()->check(above(0));
+    sub->add_option("--momentum", c.momentum, "SGD momentum (AdamW: beta1)")
+        ->capture_default_str()
+        ->check(halfOpen(0, 1));
+    sub->add_flag_callback(
+        "--no-nesterov", [&c] { c.nesterov = false; }, "SGD: plain momentum, not Nesterov's");
+    sub->add_option("--weight-decay", c.weightDecay,
+                    "L2 (SGD) / decoupled (AdamW) weight decay; AdamW's default is 0.05")
+        ->capture_default_str()
+        ->check(atLeast(0));
+    sub->add_option("--label-smoothing", c.labelSmoothing, "cross-entropy label smoothing")
+        ->capture_default_str()
+        ->check(halfOpen(0, 1));
+    addChoice(*sub, "--schedule", c.schedule,
+              {ScheduleKind::Cosine, ScheduleKind::Step, ScheduleKind::Constant}, scheduleName,
+              "learning-rate schedule");
+    sub->add_option("--warmup-epochs", c.warmupEpochs,
+                    "linear warm-up from 0 over this many epochs (at most --epochs)")
+        ->capture_default_str()
+        ->check(atLeast(0));
+    whole(sub->add_option("--step-epochs", c.stepEpochs,
+                          "step schedule: multiply the lr by --step-gamma every N epochs"),
+          1, 100000);
+    sub->add_option("--step-gamma", c.stepGamma, "step schedule: the factor")
+        ->capture_default_str()
+        ->check(above(0));
+    whole(sub->add_option("--subset", c.split.trainSubset,
+                          "keep only this many training images after the split (0: all)"),
+          0, 100000000);
+    sub->add_option("--val-fraction", c.split.valFraction,
+                    "share of the train images held out for validation")
+        ->capture_default_str()
+        ->check(halfOpen(0, 0.9));
+    whole(sub->add_option("--test-subset", c.split.testSubset,
+                          "keep only this many test images (0: all)"),
+          0, 100000000);
+    whole(sub->add_option("--seed", c.seed, "one seed for split, init, data order and dropout"), 0,
+          2147483647);
+    sub->add_option("--device", c.device, "auto | cpu | cuda[:N]")
+        ->type_name("DEVICE")
+        ->capture_default_str();
+    whole(sub->add_option("--threads", c.threads, "CPU threads (0: every core)"), 0, maxThreads());
+    whole(sub->add_option("--crop-padding", c.augment.cropPadding,
+                          "px of zero padding before a random crop back to size (0: off)"),
+          0, 64);
+    sub->add_flag("--hflip", c.augment.horizontalFlip, "random left-right flips");
+    whole(sub->add_option("--progress-every", c.progressEveryBatches,
+                          "batch progress every N batches"),
+          1, 1000000);
+    sub->add_flag_callback(
+        "--no-channels-last", [&c] { c.channelsLast = false; },
+        "NCHW instead of channels-last (NHWC) weights and activations");
+    whole(sub->add_option("--eval-batch-size", c.evalBatchSize, "images per evaluation step"), 1,
+          65536);
+    sub->add_flag("--allow-memory", c.allowAnyMemory,
+                  "train even when the estimate exceeds the available memory");
+    return {sub, [o, sub] { return runTrain(*o, *sub); }};
+}
+
+Command addEval(CLI::App& app) {
+    auto o = std::make_shared<EvalOptions>();
+    CLI::App* sub =
+        app.add_subcommand("eval", "test accuracy, per-class accuracy, confusion matrix");
+    sub->add_option("--run", o->run, "the run folder")->type_name("DIR")->required();
+    sub->add_option("--dataset", o->dataset,
+                    "test on this dataset instead of the run's (same channels and classes)")
+        ->type_name("SPEC");
+    sub->add_flag("--json", o->json, "the result as JSON");
+    return {sub, [o] { return runEval(*o); }};
 }
 
 }  // namespace scalelab::cli

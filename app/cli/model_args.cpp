@@ -1,8 +1,7 @@
 #include "app/cli/model_args.h"
 
-#include <cmath>
-#include <cstdlib>
-
+#include "app/cli/commands.h"
+#include "app/cli/option_checks.h"
 #include "core/error.h"
 #include "core/models/family.h"
 
@@ -10,140 +9,156 @@ namespace scalelab::cli {
 
 namespace {
 
-const char* const kScalingOptions[] = {"width", "depth", "resolution", "phi",
-                                       "alpha", "beta",  "gamma"};
+const char* const kModelGroup = "model options";
+const char* const kFamilyGroup = "family parameters (those of --model's family apply)";
 
 std::string optionOf(const std::string& key) {
-    std::string o = key;
+    std::string o = "--" + key;
     for (char& c : o) {
         c = c == '_' ? '-' : c;
     }
     return o;
 }
 
-// A number as given (NaN and infinity pass, so the spec check names the coefficient).
-double number(const Args& args, const std::string& name, double fallback) {
-    if (!args.has(name)) {
-        return fallback;
+const char* typeOf(ParamKind kind) {
+    switch (kind) {
+        case ParamKind::Int:
+            return "INT";
+        case ParamKind::Real:
+            return "FLOAT";
+        case ParamKind::Choice:
+            return "TEXT";
+        case ParamKind::IntList:
+            return "INT,...";
     }
-    const std::string text = args.get(name);
-    char* end = nullptr;
-    const double v = std::strtod(text.c_str(), &end);
-    if (text.empty() || *end != '\0') {
-        throw UsageError("--" + name + " expects a number, got '" + text + "'");
-    }
-    return v;
-}
-
-std::string wrap(const std::string& text, size_t indent, size_t width = 96) {
-    std::string out, line;
-    size_t start = 0;
-    while (start <= text.size()) {
-        size_t end = text.find(' ', start);
-        if (end == std::string::npos) {
-            end = text.size();
-        }
-        const std::string word = text.substr(start, end - start);
-        if (!line.empty() && indent + line.size() + 1 + word.size() > width) {
-            out += std::string(indent, ' ') + line + "\n";
-            line.clear();
-        }
-        line += (line.empty() ? "" : " ") + word;
-        start = end + 1;
-    }
-    if (!line.empty()) {
-        out += std::string(indent, ' ') + line + "\n";
-    }
-    return out;
+    return "TEXT";
 }
 
 }  // namespace
 
-const std::set<std::string>& modelValueOptions() {
-    static const std::set<std::string> opts = [] {
-        std::set<std::string> o = {"model", "base-resolution", "in-channels", "num-classes"};
-        for (const char* s : kScalingOptions) {
-            o.insert(s);
-        }
-        for (const ModelFamily* f : families()) {
-            for (const ParamDecl& d : f->params) {
-                o.insert(optionOf(d.key));
-            }
-        }
-        return o;
-    }();
-    return opts;
+bool ModelOptions::given(const std::string& name) const {
+    auto it = options.find(name);
+    return it != options.end() && it->second->count() > 0;
 }
 
-ModelArgs parseModelArgs(const Args& args) {
-    const std::string name = args.get("model", "efficientnet-b0");
-    const int inChannels = args.getInt("in-channels", 3, 1, 64);
-    const int numClasses = args.has("num-classes") ? args.getInt("num-classes", 0, 1, 100000) : 0;
-    if (args.has("num-classes") && numClasses < 1) {
-        throw SpecError("--num-classes = " + args.get("num-classes") + " must be 1..100000");
+void addModelOptions(CLI::App& sub, ModelOptions& m, bool scalingResolution) {
+    auto add = [&](const std::string& name, auto& value, const std::string& description) {
+        CLI::Option* o = sub.add_option(name, value, wrapText(description))->group(kModelGroup);
+        m.options[name] = o;
+        return o;
+    };
+    add("--model", m.model, "a family (its default preset) or a preset (model names below)")
+        ->type_name("NAME")
+        ->capture_default_str();
+    Scaling& s = m.scaling;
+    add("--width", s.width, "scale any family: channels x W (rounded to multiples of 8)")
+        ->capture_default_str();
+    add("--depth", s.depth, "scale any family: block repeats x D (rounded up)")
+        ->capture_default_str();
+    if (scalingResolution) {
+        add("--resolution", s.resolution, "scale any family: input side x R")
+            ->capture_default_str();
     }
-    int baseResolution = 0;
-    if (args.has("base-resolution")) {
-        baseResolution = args.getInt("base-resolution", 0, 1, 2048);
-        if (baseResolution < 1 || baseResolution > 2048) {
-            throw SpecError("--base-resolution = " + args.get("base-resolution") +
-                            " px must be 1..2048");
+    add("--phi", s.phi,
+        std::string("compound scaling of any family: d = A^P, w = B^P, r = G^P; MACs grow "
+                    "about (A*B^2*G^2)^P; not with --width/--depth") +
+            (scalingResolution ? "/--resolution" : ""))
+        ->capture_default_str();
+    add("--alpha", s.alpha, "compound depth base A (with --phi)")->capture_default_str();
+    add("--beta", s.beta, "compound width base B (with --phi)")->capture_default_str();
+    add("--gamma", s.gamma, "compound resolution base G (with --phi)")->capture_default_str();
+    add("--base-resolution", m.baseResolution,
+        "input side in px at r = 1 (default 224; 32 for resnet-cifar-N; train: 32 for images "
+        "up to 64 px)")
+        ->transform(Decimal)
+        ->check(CLI::Range(1, 2048));
+    add("--in-channels", m.inChannels, "image channels (default 3; train: the dataset's)")
+        ->transform(Decimal)
+        ->check(CLI::Range(1, 64));
+    add("--num-classes", m.numClasses,
+        "classifier outputs (default 1000; 10 for resnet-cifar-N; train: the dataset's)")
+        ->transform(Decimal)
+        ->check(CLI::Range(1, 100000));
+
+    // Every family's parameters, one option per key: a key several families declare is one
+    // option whose help names each. The family's own check reads the text (parseParam).
+    std::map<std::string, std::string> help;
+    std::vector<std::string> order;
+    std::map<std::string, int> declaredBy;
+    for (const ModelFamily* f : families()) {
+        for (const ParamDecl& d : f->params) {
+            declaredBy[d.key]++;
         }
     }
+    for (const ModelFamily* f : families()) {
+        for (const ParamDecl& d : f->params) {
+            std::string line =
+                d.meaning + ", " + paramRange(d) + " (default " + paramText(d.def) + ")";
+            if (declaredBy[d.key] > 1) {
+                line = f->id + ": " + line;
+            }
+            if (!help.count(d.key)) {
+                order.push_back(d.key);
+                CLI::Option* o = sub.add_option(optionOf(d.key), m.params[d.key]);
+                o->type_name(typeOf(d.kind))->group(kFamilyGroup);
+                m.options[optionOf(d.key)] = o;
+            }
+            help[d.key] += (help[d.key].empty() ? "" : "\n") + wrapText(line);
+        }
+    }
+    for (const std::string& key : order) {
+        sub.get_option(optionOf(key))->description(help[key]);
+    }
+}
+
+ModelArgs parseModelArgs(const ModelOptions& o) {
+    const std::string& name = o.model;
     ModelArgs m;
-    m.base = modelSpecFromName(name, inChannels, numClasses, baseResolution);
+    m.base = modelSpecFromName(name, o.inChannels, o.numClasses, o.baseResolution);
     const ModelFamily& family = familyOf(m.base.family);
 
     // The family's own parameters; another family's are a usage mistake.
     for (const ModelFamily* f : families()) {
         for (const ParamDecl& d : f->params) {
             const std::string opt = optionOf(d.key);
-            if (!args.has(opt) || family.findParam(d.key)) {
+            if (!o.given(opt) || family.findParam(d.key)) {
                 continue;
             }
             std::string own;
             for (const ParamDecl& p : family.params) {
-                own += (own.empty() ? "" : ", ") + ("--" + optionOf(p.key));
+                own += (own.empty() ? "" : ", ") + optionOf(p.key);
             }
-            throw UsageError("--" + opt + " is not a parameter of " + family.id + " (" + name +
+            throw UsageError(opt + " is not a parameter of " + family.id + " (" + name +
                              "); its parameters: " + (own.empty() ? "none" : own));
         }
     }
     ParamMap given;
     for (const ParamDecl& d : family.params) {
-        const std::string opt = optionOf(d.key);
-        if (args.has(opt)) {
-            given[d.key] = parseParam(d, args.get(opt));
+        if (o.given(optionOf(d.key))) {
+            given[d.key] = parseParam(d, o.params.at(d.key));
         }
     }
     m.base = customizeSpec(m.base, given);
 
-    const bool manual = args.has("width") || args.has("depth") || args.has("resolution");
-    const bool compound = args.has("phi");
+    const bool manual = o.given("--width") || o.given("--depth") || o.given("--resolution");
+    const bool compound = o.given("--phi");
     if (manual && compound) {
         throw UsageError("give either --width/--depth/--resolution or --phi, not both");
     }
-    if (!compound && (args.has("alpha") || args.has("beta") || args.has("gamma"))) {
+    if (!compound && (o.given("--alpha") || o.given("--beta") || o.given("--gamma"))) {
         throw UsageError("--alpha/--beta/--gamma need --phi");
     }
-    Scaling& s = m.scaling;
-    s.mode = manual     ? Scaling::Mode::Manual
-             : compound ? Scaling::Mode::Compound
-                        : Scaling::Mode::None;
-    s.width = number(args, "width", 1.0);
-    s.depth = number(args, "depth", 1.0);
-    s.resolution = number(args, "resolution", 1.0);
-    s.phi = number(args, "phi", 0.0);
-    s.alpha = number(args, "alpha", 1.2);
-    s.beta = number(args, "beta", 1.1);
-    s.gamma = number(args, "gamma", 1.15);
-    m.spec = applyScaling(m.base, s);
+    // The numbers as given (NaN and infinity pass, so the spec check names the coefficient).
+    m.scaling = o.scaling;
+    m.scaling.mode = manual     ? Scaling::Mode::Manual
+                     : compound ? Scaling::Mode::Compound
+                                : Scaling::Mode::None;
+    m.spec = applyScaling(m.base, m.scaling);
     return m;
 }
 
-std::string modelOptionsHelp() {
-    std::string h = "model options:\n";
-    h += "  --model NAME          a family (its default preset) or a preset:\n";
+std::string modelNamesHelp() {
+    std::string h = "model names (--model): a family (its default preset) or a preset\n";
     for (const ModelFamily* f : families()) {
         std::string names = f->id + ":";
         for (const PresetDecl& p : f->presets) {
@@ -152,27 +167,11 @@ std::string modelOptionsHelp() {
         if (!f->customNameHint.empty()) {
             names += " " + f->customNameHint;
         }
-        h += wrap(names, 24);
-    }
-    h += R"(  --width W --depth D --resolution R
-                        scale any family: channels x W (rounded to multiples of 8), repeats
-                        x D (rounded up), input side x R
-  --phi P [--alpha A --beta B --gamma G]
-                        compound scaling of any family: d = A^P, w = B^P, r = G^P
-                        (defaults 1.2, 1.1, 1.15); MACs grow about (A*B^2*G^2)^P
-  --base-resolution PX  input side at r = 1 (default 224; 32 for resnet-cifar-N)
-  --in-channels C       image channels (default 3)
-  --num-classes K       classifier outputs (default 1000; 10 for resnet-cifar-N)
-)";
-    for (const ModelFamily* f : families()) {
-        if (f->params.empty()) {
-            continue;
+        std::string wrapped = wrapText(names, 92);
+        for (size_t i = 0; (i = wrapped.find('\n', i)) != std::string::npos; i += 5) {
+            wrapped.replace(i, 1, "\n    ");
         }
-        h += "  " + f->id + " parameters:\n";
-        for (const ParamDecl& d : f->params) {
-            std::string opt = "    --" + optionOf(d.key) + " " + paramRange(d);
-            h += opt + "\n" + wrap(d.meaning + " (default " + paramText(d.def) + ")", 24);
-        }
+        h += "  " + wrapped + "\n";
     }
     return h;
 }

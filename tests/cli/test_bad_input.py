@@ -111,7 +111,7 @@ with tempfile.TemporaryDirectory() as tmp:
     check("unknown dataset kind", "imagenet:/x", ["unknown kind 'imagenet'"])
 
     out = subprocess.run([cli, "dataset-info", "--bogus"], capture_output=True, text=True, timeout=60)
-    if out.returncode != 2 or "unknown option --bogus" not in out.stderr:
+    if out.returncode != 2 or "not expected: --bogus" not in out.stderr:
         failures.append(f"unknown option: exit {out.returncode}, stderr {out.stderr!r}")
 
 if failures:
