@@ -10,6 +10,7 @@
 #include "app/cli/terminal_progress.h"
 #include "core/data/file_io.h"
 #include "core/inspect/features.h"
+#include "core/json_enums.h"
 #include "core/prune/prune_api.h"
 #include "core/train/run_folder.h"
 
@@ -76,7 +77,7 @@ int runPrune(PruneOptions& options) {
                 (long long)res.baselineParams, res.baselineImagesPerSec);
     std::printf("%s: %zu rows written to %s\n", res.status.c_str(), res.rows.size(),
                 csvPath.c_str());
-    return res.status == "completed" ? 0 : 130;
+    return res.cancelled ? 130 : 0;
 }
 
 int runFeatures(const FeatureOptions& o, const CLI::App& sub) {
@@ -116,11 +117,7 @@ Command addPrune(CLI::App& app) {
     CLI::App* sub = app.add_subcommand(
         "prune", "prune a trained run at each level, test, fine-tune, test again");
     PruneSweepOptions& p = o->sweep;
-    std::vector<std::string> names;
-    for (PruneMethod m :
-         {PruneMethod::MagnitudeGlobal, PruneMethod::MagnitudeLayer, PruneMethod::L1Structured}) {
-        names.push_back(pruneMethodName(m));
-    }
+    const std::vector<std::string> names = enumNameList<PruneMethod>();
     for (PruneMethod m : p.methods) {
         o->methods.push_back(pruneMethodName(m));
     }

@@ -238,8 +238,7 @@ Command addTrain(CLI::App& app) {
         ->capture_default_str();
     whole(sub->add_option("--epochs", c.epochs, "passes over the training split"), 1, 100000);
     whole(sub->add_option("--batch-size", c.batchSize, "images per step"), 1, 65536);
-    addChoice(*sub, "--optimizer", c.optimizer, {OptimizerKind::SGD, OptimizerKind::AdamW},
-              optimizerName, "the optimizer");
+    addChoice(*sub, "--optimizer", c.optimizer, "the optimizer");
     sub->add_option("--lr", c.lr, "peak learning rate")->capture_default_str()->check(above(0));
     sub->add_option("--momentum", c.momentum, "SGD momentum (AdamW: beta1)")
         ->capture_default_str()
@@ -253,9 +252,7 @@ Command addTrain(CLI::App& app) {
     sub->add_option("--label-smoothing", c.labelSmoothing, "cross-entropy label smoothing")
         ->capture_default_str()
         ->check(halfOpen(0, 1));
-    addChoice(*sub, "--schedule", c.schedule,
-              {ScheduleKind::Cosine, ScheduleKind::Step, ScheduleKind::Constant}, scheduleName,
-              "learning-rate schedule");
+    addChoice(*sub, "--schedule", c.schedule, "learning-rate schedule");
     sub->add_option("--warmup-epochs", c.warmupEpochs,
                     "linear warm-up from 0 over this many epochs (at most --epochs)")
         ->capture_default_str()

@@ -1,12 +1,14 @@
 #pragma once
 // What scalelab-cli's option table needs beyond stock CLI11 2.1: strict whole numbers, finite
-// numbers in half-open intervals, and choices spelled by core's own name functions.
+// numbers in half-open intervals, and choices spelled by core's enum tables.
 
 #include <CLI/CLI.hpp>
 
 #include <map>
 #include <string>
 #include <vector>
+
+#include "core/json_enums.h"
 
 namespace scalelab::cli {
 
@@ -24,24 +26,17 @@ CLI::Validator atLeast(double lo);
 // A finite number > lo.
 CLI::Validator above(double lo);
 
-// An option taking one name of an enum, as core's name function spells it: the check lists the
-// names of `values` (in this order) and --help shows the name of `value`'s current value.
+// An option taking one name of an enum, spelled as its table in core/json_enums.h spells it: the
+// check lists every name and --help shows the name of `value`'s current value.
 template <class E>
 CLI::Option* addChoice(CLI::App& app, const std::string& name, E& value,
-                       const std::vector<E>& values, const char* (*nameOf)(E),
                        const std::string& description) {
-    std::vector<std::string> names;
-    std::map<std::string, E> byName;
-    for (E v : values) {
-        names.push_back(nameOf(v));
-        byName.emplace(nameOf(v), v);
-    }
     return app
         .add_option_function<std::string>(
-            name, [&value, byName](const std::string& text) { value = byName.at(text); },
+            name, [&value, name](const std::string& text) { value = enumFromName<E>(text, name); },
             description)
-        ->check(CLI::IsMember(names))
-        ->default_str(nameOf(value));
+        ->check(CLI::IsMember(enumNameList<E>()))
+        ->default_str(enumName(value));
 }
 
 // Words joined into lines of at most `width` characters ('\n' between lines, none at the end).
