@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Fuzzes the readers of untrusted files with libFuzzer (clang, with ASan + UBSan): the IDX/gzip
-# reader, the CIFAR-10 reader, the run-record JSON readers and the checkpoint/weights loaders.
+# reader, the CIFAR-10 reader, the run-record JSON readers, the checkpoint/weights loaders and
+# the GUI's session reader (Qt JSON; built when Qt 6 Core is installed).
 #
-#   scripts/fuzz.sh [MINUTES] [TARGET ...]     default: 10 minutes each; idx cifar records checkpoint
+#   scripts/fuzz.sh [MINUTES] [TARGET ...]     default: 10 minutes each; idx cifar records checkpoint session
 #
 # Builds into build-san/ (as scripts/test.sh --sanitize does), starts each target from its seed
 # corpus in tests/fuzz/corpus/<target>, keeps what it finds in build-san/fuzz/<target>/ and
@@ -14,7 +15,7 @@ cd "$(dirname "$0")/.."
 minutes=${1:-10}
 shift || true
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(idx cifar records checkpoint)
+[[ ${#targets[@]} -gt 0 ]] || targets=(idx cifar records checkpoint session)
 build=${SCALELAB_BUILD_DIR:-build-san}
 
 scripts/setup.sh --sanitize
@@ -28,6 +29,7 @@ run_one() {
     mkdir -p "$dir"
     local maxlen=4096
     [[ $t == checkpoint ]] && maxlen=1000000
+    [[ $t == session ]] && maxlen=16384
     # -rss_limit_mb: ASan roughly doubles LibTorch's ~0.3 GB baseline; a real blow-up is far above.
     "$build/bin/fuzz_$t" "$dir" "tests/fuzz/corpus/$t" -max_total_time=$((minutes * 60)) \
         -rss_limit_mb=2048 -timeout=20 -max_len=$maxlen -print_final_stats=1 \

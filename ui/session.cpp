@@ -171,17 +171,7 @@ QString Session::save(const QString& path) const {
         o["macs"] = qint64(r.macs);
         o["history"] = coreJson(epochHistoryToJson(r.history));
         if (r.hasSummary) {
-            QJsonObject s;
-            s["status"] = QString::fromStdString(r.summary.status);
-            s["completed"] = r.summary.completed;
-            s["epochs_done"] = qint64(r.summary.epochsDone);
-            s["best_val_acc"] = r.summary.bestValAccuracy;
-            s["best_epoch"] = qint64(r.summary.bestEpoch);
-            s["final_val_acc"] = r.summary.finalValAccuracy;
-            s["wall_seconds"] = r.summary.wallSeconds;
-            s["images_per_s"] = r.summary.imagesPerSec;
-            s["test"] = coreJson(evalResultToJson(r.summary.test));
-            o["summary"] = s;
+            o["summary"] = coreJson(trainSummaryToJson(r.summary));  // core's one mapping
         }
         runs.append(o);
     }
@@ -245,21 +235,12 @@ QString Session::load(const QString& path) {
             return QString::fromStdString(e.what());
         }
         if (o.contains("summary")) {
-            const QJsonObject s = o["summary"].toObject();
-            r.hasSummary = true;
-            r.summary.status = s["status"].toString().toStdString();
-            r.summary.completed = s["completed"].toBool();
-            r.summary.epochsDone = s["epochs_done"].toInteger();
-            r.summary.bestValAccuracy = s["best_val_acc"].toDouble(-1);
-            r.summary.bestEpoch = s["best_epoch"].toInteger();
-            r.summary.finalValAccuracy = s["final_val_acc"].toDouble(-1);
-            r.summary.wallSeconds = s["wall_seconds"].toDouble();
-            r.summary.imagesPerSec = s["images_per_s"].toDouble();
             try {
-                r.summary.test = evalResultFromJson(jsonText(s["test"]), where);
+                r.summary = trainSummaryFromJson(jsonText(o["summary"]), where);
             } catch (const std::exception& e) {
                 return QString::fromStdString(e.what());
             }
+            r.hasSummary = true;
             r.summary.history = r.history;
             r.summary.params = r.params;
             r.summary.macs = r.macs;

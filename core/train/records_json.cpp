@@ -291,6 +291,12 @@ std::string evalResultToJson(const EvalResult& result) {
 EvalResult evalResultFromJson(const std::string& text, const std::string& what) {
     return recordFromJsonText<EvalResult>(text, what + ": evaluation result");
 }
+std::string trainSummaryToJson(const TrainSummary& summary) {
+    return ojson(summary).dump(2);
+}
+TrainSummary trainSummaryFromJson(const std::string& text, const std::string& what) {
+    return recordFromJsonText<TrainSummary>(text, what + ": summary");
+}
 std::string epochHistoryToJson(const std::vector<EpochMetrics>& history) {
     return ojson(history).dump();
 }

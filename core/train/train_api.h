@@ -147,6 +147,9 @@ TrainConfig trainConfigFromJson(const std::string& text, const std::string& what
 std::string evalResultToJson(const EvalResult& result);
 // Inverse of evalResultToJson; throws DataError naming `what` on malformed text.
 EvalResult evalResultFromJson(const std::string& text, const std::string& what);
+// A summary as summary.json's own part (the format of session files' summaries too).
+std::string trainSummaryToJson(const TrainSummary& summary);
+TrainSummary trainSummaryFromJson(const std::string& text, const std::string& what);
 // Epoch histories as a JSON array (the format of the checkpoint's and session files' history).
 std::string epochHistoryToJson(const std::vector<EpochMetrics>& history);
 std::vector<EpochMetrics> epochHistoryFromJson(const std::string& text, const std::string& what);

@@ -1,6 +1,6 @@
 // libFuzzer target: every run-record JSON the core reads -- model spec, plan (also ScaleLab 0.1's
-// block_widths), training config (config.json), evaluation result and epoch history (the parts
-// of summary.json and of session files) -- from the same bytes. Seed corpus:
+// block_widths), training config (config.json), summary, evaluation result and epoch history
+// (summary.json and the parts of session files) -- from the same bytes. Seed corpus:
 // tests/fuzz/corpus/records/.
 #include <nlohmann/json.hpp>
 
@@ -15,6 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fuzz::expectOnlyCoreErrors([&] { trainConfigFromJson(text, "config.json"); });
     fuzz::expectOnlyCoreErrors([&] { evalResultFromJson(text, "summary.json"); });
     fuzz::expectOnlyCoreErrors([&] { epochHistoryFromJson(text, "session.json"); });
+    fuzz::expectOnlyCoreErrors([&] { trainSummaryFromJson(text, "summary.json"); });
     const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
     if (!j.is_discarded()) {
         fuzz::expectOnlyCoreErrors([&] { specFromJson(j); });
