@@ -175,6 +175,9 @@ int main(int argc, char** argv) {
     if (parser.isSet(shotOpt) || parser.isSet(tourOpt)) {
         panel->setInteractive(false);
         window.setInteractive(false);
+        window.setAutosaveEnabled(false);
+    } else {
+        window.restoreAutosave();  // the session as the last launch left it: nothing is lost
     }
     if (parser.isSet(shotOpt)) {
         const QString file = parser.value(shotOpt);

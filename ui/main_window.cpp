@@ -24,7 +24,10 @@
 #include <QTableView>
 #include <QVBoxLayout>
 
+#include "core/error.h"
+#include "core/models/analysis.h"
 #include "core/runtime.h"
+#include "core/train/run_folder.h"
 #include "ui/charts/chart_export.h"
 #include "ui/charts/confusion_chart.h"
 #include "ui/charts/cost_chart.h"
@@ -100,6 +103,13 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(trainSettings_, &TrainSettings::changed, this,
             [this] { designer_->setBatchSize(trainSettings_->batchSize()); });
     connect(session_, &Session::runChanged, this, &MainWindow::updateProgress);
+    for (auto signal : {&Session::runChanged, &Session::runAdded}) {
+        connect(session_, signal, this, &MainWindow::sessionEdited);
+    }
+    connect(session_, &Session::runsReset, this, &MainWindow::sessionEdited);
+    autosaveTimer_.setSingleShot(true);
+    autosaveTimer_.setInterval(1500);  // at most one write per 1.5 s while a run trains
+    connect(&autosaveTimer_, &QTimer::timeout, this, &MainWindow::autosaveNow);
     connect(session_, &Session::runAdded, this, &MainWindow::updateProgress);
     connect(session_, &Session::runsReset, this, &MainWindow::updateProgress);
     connect(controller_, &TrainingController::runStarted, this, &MainWindow::updateButtons);
@@ -127,6 +137,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     onDesignChanged();
     updateButtons();
     updateProgress();
+    setSessionPath({}, false);
 }
 
 MainWindow::~MainWindow() = default;
@@ -255,9 +266,29 @@ void MainWindow::buildMenus() {
             openSession(path);
         }
     });
-    file->addAction(tr("&Save session…"), QKeySequence::Save, this, [this] {
+    recentMenu_ = file->addMenu(tr("&Recent sessions"));
+    connect(recentMenu_, &QMenu::aboutToShow, this, &MainWindow::rebuildRecentMenu);
+    file->addAction(tr("Open &run folder…"), this, [this] {
+        const QString path = QFileDialog::getExistingDirectory(
+            this, tr("Open run folder (or a folder holding many runs)"));
+        if (!path.isEmpty()) {
+            importRunFolders(path);
+        }
+    });
+    file->addAction(tr("&Save session"), QKeySequence::Save, this, [this] {
+        QString path = sessionPath_;
+        if (path.isEmpty()) {
+            path =
+                QFileDialog::getSaveFileName(this, tr("Save session"), session_->folder() + ".json",
+                                             tr("ScaleLab session (*.json)"));
+        }
+        if (!path.isEmpty()) {
+            saveSession(path);
+        }
+    });
+    file->addAction(tr("Save session &as…"), QKeySequence::SaveAs, this, [this] {
         const QString path =
-            QFileDialog::getSaveFileName(this, tr("Save session"), session_->folder() + ".json",
+            QFileDialog::getSaveFileName(this, tr("Save session as"), session_->folder() + ".json",
                                          tr("ScaleLab session (*.json)"));
         if (!path.isEmpty()) {
             saveSession(path);
@@ -571,6 +602,9 @@ QString MainWindow::saveSession(const QString& path) {
         report(error);
     } else {
         statusBar()->showMessage(tr("Session saved to %1").arg(path), 8000);
+        setSessionPath(path, false);
+        rememberRecent(path);
+        autosaveNow();
     }
     return error;
 }
@@ -581,18 +615,205 @@ QString MainWindow::openSession(const QString& path) {
         report(error);
         return error;
     }
+    if (!confirmUnsavedChanges()) {
+        return tr("Not opened: the current session has unsaved changes (kept as they are)");
+    }
+    restoring_ = true;
     const QString error = session_->load(path);
+    restoring_ = false;
     if (!error.isEmpty()) {
         report(error);  // the current session is untouched
     } else {
         statusBar()->showMessage(
             tr("Opened %1 (%n run(s))", nullptr, session_->runs().size()).arg(path), 8000);
+        setSessionPath(path, false);
+        rememberRecent(path);
+        autosaveNow();
         onSelectionChanged();
     }
     return error;
 }
 
+QString MainWindow::importRunFolders(const QString& path) {
+    const std::vector<std::string> dirs = findRunFolders(path.toStdString());
+    if (dirs.empty()) {
+        const QString error =
+            tr("%1 holds no run folder (no config.json in it or in the folders below it)")
+                .arg(path);
+        report(error);
+        return error;
+    }
+    int imported = 0, skipped = 0;
+    QStringList problems;
+    for (const std::string& dir : dirs) {
+        if (session_->hasRunDir(QString::fromStdString(dir))) {
+            ++skipped;
+            continue;
+        }
+        try {
+            const RunFolderRecord rec = readRunFolder(dir);
+            RunRecord r;
+            r.config = rec.config;
+            r.runDir = QString::fromStdString(dir);
+            r.history = rec.history;
+            const ModelAnalysis a = analyzeModel(rec.config.model);
+            r.params = rec.summary.params > 0 ? rec.summary.params : a.params;
+            r.macs = rec.summary.macs > 0 ? rec.summary.macs : a.macs;
+            const bool finished = rec.hasSummary && rec.summary.state != RunState::Running;
+            if (finished) {
+                r.status = QString::fromStdString(rec.summary.status);
+                r.hasSummary = true;
+                r.summary = rec.summary;
+                r.summary.params = r.params;
+                r.summary.macs = r.macs;
+                r.progress = rec.summary.state == RunState::Completed ? 1.0 : 0.0;
+            } else {
+                r.status = tr("interrupted after %n epoch(s) (resume it with the CLI)", nullptr,
+                              int(rec.history.size()));
+            }
+            session_->importRun(r);
+            ++imported;
+        } catch (const Error& e) {
+            problems << QString::fromStdString(e.what());
+        }
+    }
+    QString message = tr("Imported %n run(s) from %1", nullptr, imported).arg(path);
+    if (skipped) {
+        message += tr("; %n already in the session", nullptr, skipped);
+    }
+    if (!problems.isEmpty()) {
+        const QString error = message +
+                              tr("; %n could not be read: ", nullptr, int(problems.size())) +
+                              problems.join("; ");
+        report(error);
+        return error;
+    }
+    statusBar()->showMessage(message, 8000);
+    onSelectionChanged();
+    return {};
+}
+
+QString MainWindow::autosavePath() {
+    return QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation))
+        .filePath("autosave-session.json");
+}
+
+void MainWindow::autosaveNow() {
+    autosaveTimer_.stop();
+    if (!autosaveEnabled_) {
+        return;
+    }
+    QDir().mkpath(QFileInfo(autosavePath()).path());
+    const QString error = session_->save(autosavePath());
+    if (!error.isEmpty()) {
+        statusBar()->showMessage(tr("Autosave failed: %1").arg(error), 8000);
+        return;
+    }
+    QSettings settings;
+    settings.setValue("session/path", sessionPath_);
+    settings.setValue("session/modified", isWindowModified());
+}
+
+bool MainWindow::restoreAutosave() {
+    QSettings settings;
+    const QString named = settings.value("session/path").toString();
+    if (!QFileInfo::exists(autosavePath())) {
+        // Quit with Discard: the named session as it was last saved.
+        return !named.isEmpty() && QFileInfo::exists(named) && openSession(named).isEmpty();
+    }
+    restoring_ = true;
+    const QString error = session_->load(autosavePath());
+    restoring_ = false;
+    if (!error.isEmpty()) {
+        // Keep the damaged file for the user; start empty.
+        QFile::remove(autosavePath() + ".unreadable");
+        QFile::rename(autosavePath(), autosavePath() + ".unreadable");
+        report(tr("The autosaved session could not be reopened (kept as %1): %2")
+                   .arg(autosavePath() + ".unreadable", error));
+        return false;
+    }
+    setSessionPath(named, settings.value("session/modified").toBool());
+    statusBar()->showMessage(
+        tr("Reopened the last session (%n run(s))", nullptr, session_->runs().size()), 8000);
+    onSelectionChanged();
+    return true;
+}
+
+void MainWindow::sessionEdited() {
+    if (restoring_) {
+        return;
+    }
+    setWindowModified(true);
+    if (!autosaveTimer_.isActive()) {
+        autosaveTimer_.start();
+    }
+}
+
+void MainWindow::setSessionPath(const QString& path, bool modified) {
+    sessionPath_ = path;
+    const QString name = path.isEmpty() ? tr("Untitled session") : QFileInfo(path).fileName();
+    setWindowTitle(tr("%1[*] — ScaleLab").arg(name));
+    setWindowModified(modified);
+}
+
+QStringList MainWindow::recentSessions() const {
+    return QSettings().value("session/recent").toStringList();
+}
+
+void MainWindow::rememberRecent(const QString& path) {
+    QStringList recent = recentSessions();
+    const QString full = QFileInfo(path).absoluteFilePath();
+    recent.removeAll(full);
+    recent.prepend(full);
+    while (recent.size() > 8) {
+        recent.removeLast();
+    }
+    QSettings().setValue("session/recent", recent);
+}
+
+void MainWindow::rebuildRecentMenu() {
+    recentMenu_->clear();
+    const QStringList recent = recentSessions();
+    for (const QString& path : recent) {
+        QAction* a = recentMenu_->addAction(path, this, [this, path] { openSession(path); });
+        a->setEnabled(QFileInfo::exists(path));
+    }
+    if (recent.isEmpty()) {
+        recentMenu_->addAction(tr("(none yet)"))->setEnabled(false);
+    }
+}
+
+bool MainWindow::confirmUnsavedChanges() {
+    if (!isWindowModified()) {
+        return true;
+    }
+    QMessageBox::StandardButton answer = unsavedAnswer_;
+    if (interactive_) {
+        answer = QMessageBox::question(
+            this, tr("Unsaved changes"),
+            tr("The session has changes that are not saved in a session file. Save them?"),
+            QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Save);
+    }
+    if (answer == QMessageBox::Discard) {
+        return true;
+    }
+    if (answer != QMessageBox::Save) {
+        return false;
+    }
+    QString path = sessionPath_;
+    if (path.isEmpty() && interactive_) {
+        path = QFileDialog::getSaveFileName(this, tr("Save session"), session_->folder() + ".json",
+                                            tr("ScaleLab session (*.json)"));
+    }
+    return !path.isEmpty() && saveSession(path).isEmpty();
+}
+
 void MainWindow::closeEvent(QCloseEvent* event) {
+    const bool hadChanges = isWindowModified();
+    if (!confirmUnsavedChanges()) {
+        event->ignore();
+        return;
+    }
     if (controller_->isRunning()) {
         if (interactive_) {
             const auto answer = QMessageBox::question(
@@ -615,6 +836,16 @@ void MainWindow::closeEvent(QCloseEvent* event) {
     settings.setValue("mainWindow/compareSplitter", compareSplitter_->saveState());
     designer_->saveSettings();
     trainSettings_->saveSettings();
+    if (!autosaveEnabled_) {
+        // The tour and screenshots leave the user's session alone.
+    } else if (hadChanges && isWindowModified()) {
+        // Discarded: the next launch reopens the session as it was last saved, not these edits.
+        autosaveTimer_.stop();
+        QFile::remove(autosavePath());
+        settings.setValue("session/path", sessionPath_);
+    } else {
+        autosaveNow();  // the stopped run's final state too
+    }
     event->accept();
 }
 

@@ -3,10 +3,12 @@
 // queue; Training, Compare, Cost, Pruning and Feature-map tabs on the right.
 
 #include <QMainWindow>
+#include <QMessageBox>
 #include <QTimer>
 
 class QCustomPlot;
 class QLabel;
+class QMenu;
 class QProgressBar;
 class QPushButton;
 class QSortFilterProxyModel;
@@ -72,6 +74,26 @@ public:
     QString exportSelectedWeights(const QString& path);
     QString saveSession(const QString& path);
     QString openSession(const QString& path);
+    // Imports the run folders at `path` (one run folder, or a folder holding many, written by
+    // the GUI or the CLI) into the session; folders already in it are skipped.
+    QString importRunFolders(const QString& path);
+
+    // Nothing is lost: the session is written to autosavePath() (throttled, within ~2 s of any
+    // change: a finished epoch, a pruning job, an edit) and reopened by restoreAutosave() at the
+    // next launch (main.cpp calls it; tests call it explicitly).
+    static QString autosavePath();
+    bool restoreAutosave();
+    void autosaveNow();
+    // The named session file ("" while untitled), its unsaved-changes state and the recent list.
+    QString sessionPath() const { return sessionPath_; }
+    bool hasUnsavedChanges() const { return isWindowModified(); }
+    QStringList recentSessions() const;
+    // Before quitting or replacing the session: asks Save / Discard / Cancel when there are
+    // unsaved changes; true means go on. Non-interactive windows answer `unsavedAnswer`.
+    bool confirmUnsavedChanges();
+    void setUnsavedAnswer(QMessageBox::StandardButton answer) { unsavedAnswer_ = answer; }
+    // Off for the screenshot tour and one-shot screenshots: they never touch the user's session.
+    void setAutosaveEnabled(bool enabled) { autosaveEnabled_ = enabled; }
     // The chart on screen (for Export chart), or nullptr.
     QCustomPlot* currentPlot() const;
     // Selects runs in the Compare table.
@@ -91,6 +113,10 @@ private:
     void updateProgress();
     void updateButtons();
     void report(const QString& error);
+    void sessionEdited();
+    void setSessionPath(const QString& path, bool modified);
+    void rememberRecent(const QString& path);
+    void rebuildRecentMenu();
 
     Session* session_ = nullptr;
     TrainingController* controller_ = nullptr;
@@ -125,6 +151,12 @@ private:
     QLabel* queueSummary_ = nullptr;
 
     QTimer designThrottle_;
+    QTimer autosaveTimer_;
+    QString sessionPath_;
+    QMenu* recentMenu_ = nullptr;
+    bool restoring_ = false;
+    bool autosaveEnabled_ = true;  // loading a session: its reset is no edit
+    QMessageBox::StandardButton unsavedAnswer_ = QMessageBox::Discard;
     bool interactive_ = true;
     QString lastError_;
 };

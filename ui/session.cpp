@@ -59,6 +59,24 @@ int Session::addRun(RunRecord run) {
     return run.id;
 }
 
+int Session::importRun(RunRecord run) {
+    run.id = nextId_++;
+    run.name = QString("#%1 %2").arg(run.id).arg(QString::fromStdString(run.config.model.name));
+    runs_.push_back(run);
+    Q_EMIT runAdded(run.id);
+    return run.id;
+}
+
+bool Session::hasRunDir(const QString& dir) const {
+    const QString want = QDir::cleanPath(dir);
+    for (const RunRecord& r : runs_) {
+        if (QDir::cleanPath(r.runDir) == want) {
+            return true;
+        }
+    }
+    return false;
+}
+
 void Session::removeQueued() {
     bool changed = false;
     for (int i = runs_.size() - 1; i >= 0; --i) {
@@ -226,9 +244,20 @@ QString Session::load(const QString& path) {
         if (r.status == "running") {
             r.status = "interrupted (the app closed while it ran)";
         }
-        r.params = o["params"].toInteger();
-        r.macs = o["macs"].toInteger();
+        r.params = o["params"].toInteger(-1);
+        r.macs = o["macs"].toInteger(-1);
         const std::string where = path.toStdString() + ", run " + r.name.toStdString();
+        // Field by field: a run the charts cannot place is refused, not dropped silently.
+        if (r.id < 1) {
+            return tr("%1: a run has id %2; ids are whole numbers from 1")
+                .arg(path)
+                .arg(o["id"].toVariant().toString());
+        }
+        if (r.params < 0 || r.macs < 0) {
+            return tr("%1: field '%2' of run '%3' must be a whole number >= 0 (it is %4)")
+                .arg(path, r.params < 0 ? "params" : "macs", r.name,
+                     (r.params < 0 ? o["params"] : o["macs"]).toVariant().toString());
+        }
         try {
             r.history = epochHistoryFromJson(jsonText(o["history"]), where);
         } catch (const std::exception& e) {

@@ -50,6 +50,11 @@ public:
     int indexOf(int id) const;
     // Adds a run (id, name and runDir are assigned) and returns its id.
     int addRun(RunRecord run);
+    // Adds a run that already has its folder and results (an imported run folder): a new id, its
+    // own runDir and status kept. Returns the id.
+    int importRun(RunRecord run);
+    // True when a run with this folder is already in the session.
+    bool hasRunDir(const QString& dir) const;
     // Removes queued runs (running/finished ones stay).
     void removeQueued();
     void clear();

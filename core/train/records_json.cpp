@@ -43,6 +43,22 @@ double optionalNumber(const nlohmann::json& j, const char* key) {
     const nlohmann::json& v = at(j, key);
     return v.is_null() ? -1.0 : number(v, key);
 }
+// A fraction in [0, 1], or -1 / null for "not measured".
+double fraction(double v, const char* key) {
+    if (v != -1.0 && !(v >= 0 && v <= 1)) {
+        throw SpecError("field '" + std::string(key) + "' = " + std::to_string(v) +
+                        " must be a fraction in [0, 1] (or null: not measured)");
+    }
+    return v;
+}
+// A finite number >= 0 (losses, seconds, rates); -1 passes where "not measured" is allowed.
+double nonNegative(double v, const char* key, bool allowUnset = false) {
+    if (!(std::isfinite(v) && (v >= 0 || (allowUnset && v == -1.0)))) {
+        throw SpecError("field '" + std::string(key) + "' = " + std::to_string(v) +
+                        " must be a finite number >= 0");
+    }
+    return v;
+}
 int64_t integer(const nlohmann::json& j, const char* key, int64_t min = -(int64_t(1) << 53),
                 int64_t max = int64_t(1) << 53) {
     return jsonInteger(at(j, key), "field '" + std::string(key) + "'", min, max);
@@ -160,13 +176,13 @@ void to_json(ojson& j, const EpochMetrics& e) {
 
 void from_json(const nlohmann::json& j, EpochMetrics& e) {
     e.epoch = integer(j, "epoch", 0, 100000);
-    e.trainLoss = number(at(j, "train_loss"), "train_loss");
-    e.trainAccuracy = number(at(j, "train_acc"), "train_acc");
-    e.valLoss = optionalNumber(j, "val_loss");
-    e.valAccuracy = optionalNumber(j, "val_acc");
-    e.lr = number(at(j, "lr"), "lr");
-    e.seconds = number(at(j, "seconds"), "seconds");
-    e.imagesPerSec = number(at(j, "images_per_s"), "images_per_s");
+    e.trainLoss = nonNegative(number(at(j, "train_loss"), "train_loss"), "train_loss");
+    e.trainAccuracy = fraction(number(at(j, "train_acc"), "train_acc"), "train_acc");
+    e.valLoss = nonNegative(optionalNumber(j, "val_loss"), "val_loss", true);
+    e.valAccuracy = fraction(optionalNumber(j, "val_acc"), "val_acc");
+    e.lr = nonNegative(number(at(j, "lr"), "lr"), "lr");
+    e.seconds = nonNegative(number(at(j, "seconds"), "seconds"), "seconds");
+    e.imagesPerSec = nonNegative(number(at(j, "images_per_s"), "images_per_s"), "images_per_s");
 }
 
 // --- EvalResult -----------------------------------------------------------------------------
@@ -189,13 +205,14 @@ void to_json(ojson& j, const EvalResult& r) {
 void from_json(const nlohmann::json& j, EvalResult& r) {
     r = EvalResult{};
     r.count = integer(j, "count", 0);
-    r.loss = number(at(j, "loss"), "loss");
-    r.accuracy = number(at(j, "accuracy"), "accuracy");
+    r.loss = nonNegative(number(at(j, "loss"), "loss"), "loss");
+    r.accuracy = fraction(number(at(j, "accuracy"), "accuracy"), "accuracy");
     for (const auto& name : array(j, "class_names")) {
         r.classNames.push_back(text(name, "class_names"));
     }
     for (const auto& v : array(j, "per_class_accuracy")) {
-        r.perClassAccuracy.push_back(v.is_null() ? -1.0 : number(v, "per_class_accuracy"));
+        r.perClassAccuracy.push_back(
+            v.is_null() ? -1.0 : fraction(number(v, "per_class_accuracy"), "per_class_accuracy"));
     }
     for (const auto& row : array(j, "confusion")) {
         if (!row.is_array()) {
@@ -240,13 +257,15 @@ void from_json(const nlohmann::json& j, TrainSummary& s) {
                                   : RunState::Running;
     s.completed = s.state == RunState::Completed;
     s.epochsDone = integer(j, "epochs_done", 0, 0, 100000);
-    s.bestValAccuracy = j.contains("best_val_acc") ? optionalNumber(j, "best_val_acc") : -1;
+    s.bestValAccuracy = fraction(
+        j.contains("best_val_acc") ? optionalNumber(j, "best_val_acc") : -1, "best_val_acc");
     s.bestEpoch = integer(j, "best_epoch", 0, 0, 100000);
-    s.finalValAccuracy = j.contains("final_val_acc") ? optionalNumber(j, "final_val_acc") : -1;
+    s.finalValAccuracy = fraction(
+        j.contains("final_val_acc") ? optionalNumber(j, "final_val_acc") : -1, "final_val_acc");
     s.params = integer(j, "params", 0, 0, int64_t(1) << 53);
     s.macs = integer(j, "macs", 0, 0, int64_t(1) << 53);
-    s.wallSeconds = number(j, "wall_seconds", 0);
-    s.imagesPerSec = number(j, "images_per_s", 0);
+    s.wallSeconds = nonNegative(number(j, "wall_seconds", 0), "wall_seconds");
+    s.imagesPerSec = nonNegative(number(j, "images_per_s", 0), "images_per_s");
     if (j.contains("test") && !j.at("test").is_null()) {
         s.test = j.at("test").get<EvalResult>();
     }

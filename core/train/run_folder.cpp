@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -331,6 +332,115 @@ void writeRunSummary(const std::string& dir, const TrainConfig& c, const TrainSu
         }
     }
     writeFileAtomic(joinPath(dir, runfile::kSummary), out.dump(2) + "\n");
+}
+
+std::vector<EpochMetrics> readRunMetrics(const std::string& dir) {
+    const std::string path = joinPath(dir, runfile::kMetrics);
+    const auto bytes = readFileBytes(path, kMaxJsonBytes);
+    std::vector<EpochMetrics> out;
+    size_t lineNo = 0, start = 0;
+    const std::string text(bytes.begin(), bytes.end());
+    while (start < text.size()) {
+        size_t end = text.find('\n', start);
+        if (end == std::string::npos) {
+            end = text.size();
+        }
+        const std::string line = text.substr(start, end - start);
+        start = end + 1;
+        if (++lineNo == 1 || line.empty()) {
+            continue;  // the header
+        }
+        std::vector<std::string> cells;
+        size_t from = 0;
+        while (true) {
+            const size_t comma = line.find(',', from);
+            cells.push_back(line.substr(from, comma - from));
+            if (comma == std::string::npos) {
+                break;
+            }
+            from = comma + 1;
+        }
+        const std::string where = path + ", line " + std::to_string(lineNo);
+        if (cells.size() != 8) {
+            throw DataError(where + ": " + std::to_string(cells.size()) +
+                            " columns, expected 8 (epoch,train_loss,train_acc,val_loss,val_acc,"
+                            "lr,seconds,images_per_s)");
+        }
+        auto number = [&](size_t i, bool optional) {
+            if (optional && cells[i].empty()) {
+                return -1.0;
+            }
+            char* stop = nullptr;
+            const double v = std::strtod(cells[i].c_str(), &stop);
+            if (cells[i].empty() || *stop != '\0' || !std::isfinite(v)) {
+                throw DataError(where + ": column " + std::to_string(i + 1) + " ('" + cells[i] +
+                                "') is not a finite number");
+            }
+            return v;
+        };
+        EpochMetrics e;
+        const double epoch = number(0, false);
+        if (epoch < 1 || epoch > 100000 || epoch != std::floor(epoch)) {
+            throw DataError(where + ": epoch '" + cells[0] + "' is not a whole number 1..100000");
+        }
+        e.epoch = int64_t(epoch);
+        e.trainLoss = number(1, false);
+        e.trainAccuracy = number(2, false);
+        e.valLoss = number(3, true);
+        e.valAccuracy = number(4, true);
+        e.lr = number(5, false);
+        e.seconds = number(6, false);
+        e.imagesPerSec = number(7, false);
+        for (double a : {e.trainAccuracy, e.valAccuracy}) {
+            if (a != -1.0 && !(a >= 0 && a <= 1)) {
+                throw DataError(where + ": an accuracy outside [0, 1]");
+            }
+        }
+        out.push_back(e);
+    }
+    return out;
+}
+
+RunFolderRecord readRunFolder(const std::string& dir) {
+    RunFolderRecord r;
+    r.dir = dir;
+    r.config = readRunConfig(dir);
+    if (fileExists(joinPath(dir, runfile::kMetrics))) {
+        r.history = readRunMetrics(dir);
+    }
+    if (fileExists(joinPath(dir, runfile::kSummary))) {
+        r.summary = readRunSummary(dir);
+        r.hasSummary = true;
+    }
+    r.summary.runDir = dir;
+    r.summary.history = r.history;
+    return r;
+}
+
+std::vector<std::string> findRunFolders(const std::string& dir, int depth) {
+    std::vector<std::string> out;
+    if (fileExists(joinPath(dir, runfile::kConfig))) {
+        out.push_back(dir);
+        return out;
+    }
+    if (depth <= 0) {
+        return out;
+    }
+    std::error_code ec;
+    std::vector<std::string> children;
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+        std::error_code typeEc;
+        if (e.is_directory(typeEc) && !e.is_symlink(typeEc)) {
+            children.push_back(e.path().string());
+        }
+    }
+    std::sort(children.begin(), children.end());
+    for (const std::string& c : children) {
+        for (const std::string& f : findRunFolders(c, depth - 1)) {
+            out.push_back(f);
+        }
+    }
+    return out;
 }
 
 TrainSummary readRunSummary(const std::string& dir) {

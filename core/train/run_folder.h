@@ -40,6 +40,9 @@ bool readRunNormalization(const std::string& dir, int64_t channels, std::vector<
 // metrics.csv, a row per finished epoch (full precision, so runs can be compared exactly).
 void writeRunMetrics(const std::string& dir, const std::vector<EpochMetrics>& history);
 
+// metrics.csv read back (DataError naming the file and the line when malformed).
+std::vector<EpochMetrics> readRunMetrics(const std::string& dir);
+
 // summary.json: the summary plus what the run was (model, dataset, device, planned epochs).
 void writeRunSummary(const std::string& dir, const TrainConfig& config, const TrainSummary& summary,
                      const std::string& deviceName);
@@ -47,6 +50,22 @@ void writeRunSummary(const std::string& dir, const TrainConfig& config, const Tr
 TrainSummary readRunSummary(const std::string& dir);
 // The recorded state and sentence; Running and "" when there is no readable summary.json.
 std::pair<RunState, std::string> recordedRunState(const std::string& dir);
+// A run folder as a record to show: the checked config, the finished epochs (metrics.csv; none
+// when the run finished none) and the summary when there is one (its params and MACs filled in
+// from the config's model when the run never got to write them). DataError naming the file.
+struct RunFolderRecord {
+    std::string dir;
+    TrainConfig config;
+    std::vector<EpochMetrics> history;  // one entry per finished epoch
+    bool hasSummary = false;            // summary.json was there
+    TrainSummary summary;               // state, status, results
+};
+RunFolderRecord readRunFolder(const std::string& dir);
+// The run folders at `dir`: `dir` itself when it holds config.json, else every folder below it
+// (up to `depth` levels) that does, sorted by path. Pruned-model records (plan.json next to a
+// config with "pruned_from") are included: they evaluate like runs.
+std::vector<std::string> findRunFolders(const std::string& dir, int depth = 3);
+
 // Marks summary.json failed with the reason, keeping what it holds, where it can still be
 // written (a full disk may refuse that too: then nothing happens). Needs config.json.
 void markRunFailed(const std::string& dir, const std::string& reason);

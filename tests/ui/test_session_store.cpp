@@ -1,0 +1,211 @@
+// Nothing is lost (issue 11, point 1): the session autosaves and comes back at the next launch,
+// unsaved changes are asked about on quit and on open, run folders written by the CLI are
+// imported, and a session file is checked field by field.
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "core/data/dataset_spec.h"
+#include "ui/main_window.h"
+#include "ui/session.h"
+
+using namespace scalelab;
+using namespace scalelab::ui;
+
+class TestSessionStore : public QObject {
+    Q_OBJECT
+private:
+    QTemporaryDir tmp_;
+    QString runsDir_;  // two run folders written by scalelab-cli
+
+    std::unique_ptr<MainWindow> window() {
+        auto w = std::make_unique<MainWindow>();
+        w->setInteractive(false);
+        w->setSessionFolder(tmp_.filePath("session"));
+        return w;
+    }
+
+    static QJsonObject readJson(const QString& path) {
+        QFile f(path);
+        f.open(QIODevice::ReadOnly);
+        return QJsonDocument::fromJson(f.readAll()).object();
+    }
+    static void writeJson(const QString& path, const QJsonObject& o) {
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        f.write(QJsonDocument(o).toJson());
+    }
+
+private Q_SLOTS:
+    void initTestCase() {
+        QStandardPaths::setTestModeEnabled(true);  // settings and autosave of the test only
+        if (locateFashionMnist().empty()) {
+            QSKIP("Fashion-MNIST not installed (apt install dataset-fashion-mnist)");
+        }
+        QVERIFY(tmp_.isValid());
+        runsDir_ = tmp_.filePath("cli-runs");
+        for (const char* name : {"a", "b"}) {
+            QProcess cli;
+            cli.start(SCALELAB_CLI_PATH,
+                      {"train", "--model", "resnet-cifar-8", "--epochs", "1", "--subset", "256",
+                       "--batch-size", "64", "--lr", "0.05", "--test-subset", "200", "--threads",
+                       "2", "--out", runsDir_ + "/" + name});
+            QVERIFY(cli.waitForFinished(120000));
+            QCOMPARE(cli.exitCode(), 0);
+        }
+        QFile::remove(MainWindow::autosavePath());
+    }
+
+    void importsRunFoldersWrittenByTheCli() {
+        auto w = window();
+        QCOMPARE(w->importRunFolders(runsDir_), QString());  // a folder holding many runs
+        QCOMPARE(w->session()->runs().size(), 2);
+        const RunRecord& r = w->session()->runs()[0];
+        QCOMPARE(r.status, QString("completed"));
+        QVERIFY(r.hasSummary);
+        QCOMPARE(r.summary.test.count, int64_t(200));
+        // The accuracy the CLI recorded, exactly.
+        QCOMPARE(r.testAccuracy(), readJson(runsDir_ + "/a/summary.json")["test_acc"].toDouble());
+        QCOMPARE(int(r.history.size()), 1);
+        QVERIFY(r.params > 0 && r.macs > 0);
+        QCOMPARE(r.runDir, runsDir_ + "/a");
+        // Again: nothing twice. One run folder alone works too.
+        QCOMPARE(w->importRunFolders(runsDir_ + "/a"), QString());
+        QCOMPARE(w->session()->runs().size(), 2);
+        // A folder without runs, and a damaged run, are reported by name.
+        QVERIFY(w->importRunFolders(tmp_.filePath("nothing-here")).contains("holds no run folder"));
+        QDir().mkpath(tmp_.filePath("damaged/run"));
+        QFile bad(tmp_.filePath("damaged/run/config.json"));
+        QVERIFY(bad.open(QIODevice::WriteOnly));
+        bad.write("{\"model\": 3}");
+        bad.close();
+        const QString error = w->importRunFolders(tmp_.filePath("damaged"));
+        QVERIFY2(error.contains("damaged/run/config.json"), qPrintable(error));
+        QVERIFY2(!error.contains("json.exception"), qPrintable(error));
+        QCOMPARE(w->session()->runs().size(), 2);
+    }
+
+    void autosaveComesBackAtTheNextLaunch() {
+        QFile::remove(MainWindow::autosavePath());
+        double accuracy = 0;
+        {
+            auto w = window();
+            QVERIFY(!w->hasUnsavedChanges());
+            QVERIFY(w->windowTitle().contains("Untitled session"));
+            QCOMPARE(w->importRunFolders(runsDir_), QString());
+            accuracy = w->session()->runs()[0].testAccuracy();
+            QVERIFY(w->hasUnsavedChanges());
+            // Written within ~2 s of the edit, without any save by the user.
+            QTRY_VERIFY_WITH_TIMEOUT(QFileInfo::exists(MainWindow::autosavePath()), 5000);
+            // The window is destroyed without closing: as a crash or a kill would leave it.
+        }
+        auto again = window();
+        QVERIFY(again->restoreAutosave());
+        QCOMPARE(again->session()->runs().size(), 2);
+        QCOMPARE(again->session()->runs()[0].testAccuracy(), accuracy);
+        QCOMPARE(again->session()->runs()[1].status, QString("completed"));
+        QVERIFY(again->hasUnsavedChanges());  // still not in a session file of the user's
+    }
+
+    void unsavedChangesAreAskedAboutOnQuitAndOpen() {
+        auto w = window();
+        w->show();
+        QCOMPARE(w->importRunFolders(runsDir_ + "/a"), QString());
+        QVERIFY(w->hasUnsavedChanges());
+        const QString other = tmp_.filePath("other.json");
+        {
+            Session s;
+            QCOMPARE(s.save(other), QString());  // an empty session
+        }
+        // Cancel: nothing replaced, nothing closed.
+        w->setUnsavedAnswer(QMessageBox::Cancel);
+        QVERIFY(w->openSession(other).contains("unsaved changes"));
+        QCOMPARE(w->session()->runs().size(), 1);
+        QVERIFY(!w->close());
+        QVERIFY(w->isVisible());
+        // Save: written to the session's file, then opened; the title names the file.
+        const QString mine = tmp_.filePath("mine.json");
+        QCOMPARE(w->saveSession(mine), QString());
+        QVERIFY(!w->hasUnsavedChanges());
+        QVERIFY(w->windowTitle().startsWith("mine.json"));
+        QVERIFY(w->recentSessions().contains(QFileInfo(mine).absoluteFilePath()));
+        QCOMPARE(w->importRunFolders(runsDir_ + "/b"), QString());
+        QVERIFY(w->hasUnsavedChanges());
+        w->setUnsavedAnswer(QMessageBox::Save);
+        QCOMPARE(w->openSession(other), QString());
+        QCOMPARE(w->session()->runs().size(), 0);
+        Session saved;
+        QCOMPARE(saved.load(mine), QString());
+        QCOMPARE(saved.runs().size(), 2);  // the second import was saved before leaving
+        // Discard on quit: closes, and the next launch reopens the session as last saved.
+        QCOMPARE(w->openSession(mine), QString());
+        QCOMPARE(w->importRunFolders(tmp_.filePath("cli-runs")), QString());  // both known
+        w->session()->removeQueued();
+        w->session()->clear();
+        QVERIFY(w->hasUnsavedChanges());
+        w->setUnsavedAnswer(QMessageBox::Discard);
+        QVERIFY(w->close());
+        auto next = window();
+        QVERIFY(next->restoreAutosave());
+        QCOMPARE(next->session()->runs().size(), 2);
+        QCOMPARE(next->sessionPath(), mine);
+        QVERIFY(!next->hasUnsavedChanges());
+    }
+
+    void sessionFilesAreCheckedFieldByField() {
+        const QString good = tmp_.filePath("good.json");
+        {
+            auto w = window();
+            QCOMPARE(w->importRunFolders(runsDir_ + "/a"), QString());
+            QCOMPARE(w->saveSession(good), QString());
+        }
+        const QJsonObject root = readJson(good);
+        auto withRun = [&](const std::function<void(QJsonObject&)>& edit) {
+            QJsonObject copy = root;
+            QJsonArray runs = copy["runs"].toArray();
+            QJsonObject run = runs[0].toObject();
+            edit(run);
+            runs[0] = run;
+            copy["runs"] = runs;
+            const QString path = tmp_.filePath("edited.json");
+            writeJson(path, copy);
+            Session s;
+            return s.load(path);
+        };
+        QString e = withRun([](QJsonObject& r) { r["macs"] = -5; });
+        QVERIFY2(e.contains("'macs'") && e.contains("-5"), qPrintable(e));
+        e = withRun([](QJsonObject& r) {
+            QJsonArray h = r["history"].toArray();
+            QJsonObject first = h[0].toObject();
+            first["train_acc"] = 1.5;
+            h[0] = first;
+            r["history"] = h;
+        });
+        QVERIFY2(e.contains("train_acc") && e.contains("[0, 1]"), qPrintable(e));
+        e = withRun([](QJsonObject& r) {
+            QJsonObject s = r["summary"].toObject();
+            QJsonObject t = s["test"].toObject();
+            t["count"] = -3;
+            s["test"] = t;
+            r["summary"] = s;
+        });
+        QVERIFY2(e.contains("count"), qPrintable(e));
+        e = withRun([](QJsonObject& r) { r["id"] = 0; });
+        QVERIFY2(e.contains("id"), qPrintable(e));
+        // A session with a bad run replaces nothing.
+        auto w = window();
+        QCOMPARE(w->importRunFolders(runsDir_ + "/b"), QString());
+        QVERIFY(!w->openSession(tmp_.filePath("edited.json")).isEmpty());
+        QCOMPARE(w->session()->runs().size(), 1);
+    }
+};
+
+QTEST_MAIN(TestSessionStore)
+#include "test_session_store.moc"
