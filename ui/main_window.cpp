@@ -107,6 +107,12 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         connect(session_, signal, this, &MainWindow::sessionEdited);
     }
     connect(session_, &Session::runsReset, this, &MainWindow::sessionEdited);
+    connect(session_, &Session::runWarning, this, [this](int id, const QString& text) {
+        const RunRecord* r = session_->find(id);
+        const QString message = tr("⚠ %1: %2").arg(r ? r->name : QString(), text);
+        statusBar()->showMessage(message, 30000);
+        lastError_ = message;
+    });
     autosaveTimer_.setSingleShot(true);
     autosaveTimer_.setInterval(1500);  // at most one write per 1.5 s while a run trains
     connect(&autosaveTimer_, &QTimer::timeout, this, &MainWindow::autosaveNow);
@@ -116,7 +122,17 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(controller_, &TrainingController::queueFinished, this, [this] {
         updateButtons();
         updateProgress();
-        statusBar()->showMessage(tr("Queue finished"), 8000);
+        int completed = 0, other = 0;
+        for (const RunRecord& r : session_->runs()) {
+            if (r.finished()) {
+                (r.hasSummary && r.summary.state == RunState::Completed ? completed : other)++;
+            }
+        }
+        queueSummary_->setText(
+            tr("Queue finished: %1 completed, %2 stopped or failed").arg(completed).arg(other));
+        statusBar()->showMessage(tr("Queue finished"), 15000);
+        QApplication::alert(this);  // the taskbar's attention hint where the desktop has one
+        autosaveNow();
     });
     connect(controller_, &TrainingController::runFinished, this, [this](int id) {
         if (const RunRecord* r = session_->find(id)) {
@@ -330,6 +346,8 @@ void MainWindow::buildMenus() {
     run->addAction(tr("&Train queued variants"), QKeySequence(Qt::CTRL | Qt::Key_T), this,
                    &MainWindow::startTraining);
     run->addAction(tr("&Stop"), QKeySequence(Qt::Key_Escape), this, &MainWindow::stopTraining);
+    run->addAction(tr("&Resume selected runs"), QKeySequence(Qt::CTRL | Qt::Key_R), this,
+                   [this] { resumeRuns(selectedRuns()); });
     run->addAction(tr("&Remove queued variants"), this, [this] { session_->removeQueued(); });
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
@@ -463,6 +481,13 @@ void MainWindow::updateProgress() {
                 .arg(last && last->valAccuracy >= 0
                          ? tr(" · val acc %1 %").arg(last->valAccuracy * 100, 0, 'f', 1)
                          : QString()));
+        if (!r->warning.isEmpty()) {
+            runLabel_->setText("<span style='color:#b00020'>⚠</span> " +
+                               runLabel_->text().toHtmlEscaped());
+            runLabel_->setToolTip(r->warning);
+        } else {
+            runLabel_->setToolTip({});
+        }
         runProgress_->setValue(int(r->progress * 1000));
         const double eta = controller_->queueEtaSec();
         queueLabel_->setText(tr("Queue: %1 % · ETA ≈ %2")
@@ -632,6 +657,33 @@ QString MainWindow::openSession(const QString& path) {
         onSelectionChanged();
     }
     return error;
+}
+
+QString MainWindow::resumeRuns(const QList<int>& ids) {
+    if (ids.isEmpty()) {
+        const QString error = tr("Select a cancelled or interrupted run to resume");
+        report(error);
+        return error;
+    }
+    QStringList problems;
+    int queued = 0;
+    for (int id : ids) {
+        const QString why = session_->queueResume(id);
+        if (why.isEmpty()) {
+            ++queued;
+        } else {
+            problems << why;
+        }
+    }
+    if (queued > 0) {
+        startTraining();
+    }
+    if (!problems.isEmpty()) {
+        const QString error = problems.join("; ");
+        report(error);
+        return error;
+    }
+    return {};
 }
 
 QString MainWindow::importRunFolders(const QString& path) {

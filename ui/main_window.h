@@ -68,6 +68,9 @@ public:
     // Actions (each returns "" on success, else the message it also reported).
     int addVariant();  // returns the run id, 0 when the design is impossible
     void startTraining();
+    // Run > Resume: queues the given stopped runs to continue from their last finished epoch
+    // (the core's resume) and starts the queue. "" or the reasons some could not be queued.
+    QString resumeRuns(const QList<int>& ids);
     void stopTraining();
     QString exportChart(QCustomPlot* plot, const QString& path);
     QString exportRunsCsv(const QString& path);

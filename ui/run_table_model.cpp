@@ -125,9 +125,12 @@ QVariant RunTableModel::data(const QModelIndex& index, int role) const {
                 return QString("%1 s").arg(wallSeconds(r), 0, 'f', 1);
             case ImagesPerSec:
                 return r.imagesPerSec > 0 ? QString::number(r.imagesPerSec, 'f', 0) : QString("-");
-            case Status:
-                return r.status == "running" ? QString("running %1 %").arg(int(r.progress * 100))
-                                             : r.status;
+            case Status: {
+                const QString status = r.status == "running"
+                                           ? QString("running %1 %").arg(int(r.progress * 100))
+                                           : r.status;
+                return r.warning.isEmpty() ? status : QString("⚠ ") + status;
+            }
         }
     }
     if (role == Qt::TextAlignmentRole && index.column() >= Params &&
@@ -139,6 +142,9 @@ QVariant RunTableModel::data(const QModelIndex& index, int role) const {
             return tr("%1 multiply-accumulates per image (conv + linear); FLOPs = 2 x MACs = %2")
                 .arg(QLocale().toString(qlonglong(r.macs)))
                 .arg(QString::fromStdString(humanCount(2.0 * double(r.macs))));
+        }
+        if (index.column() == Status && !r.warning.isEmpty()) {
+            return tr("Warning: %1\n%2").arg(r.warning, r.runDir);
         }
         if (index.column() == Status || index.column() == Name) {
             return r.runDir;

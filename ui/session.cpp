@@ -2,6 +2,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -67,6 +68,31 @@ int Session::importRun(RunRecord run) {
     return run.id;
 }
 
+QString Session::queueResume(int id) {
+    RunRecord* r = findMutable(id);
+    if (!r) {
+        return tr("No run %1 in this session").arg(id);
+    }
+    if (!r->finished()) {
+        return tr("%1 is %2; only a stopped run can be resumed").arg(r->name, r->status);
+    }
+    if (r->hasSummary && r->summary.state == RunState::Completed) {
+        return tr("%1 is completed; there is nothing to resume").arg(r->name);
+    }
+    if (!QFileInfo::exists(QDir(r->runDir).filePath("checkpoint.pt"))) {
+        return tr("%1 has no finished epoch to resume from (no checkpoint.pt in %2); train it "
+                  "anew instead")
+            .arg(r->name, r->runDir);
+    }
+    r->status = "queued";
+    r->resume = true;
+    r->progress = r->config.epochs > 0 ? double(r->history.size()) / double(r->config.epochs) : 0;
+    r->liveLoss.clear();
+    r->liveAccuracy.clear();
+    Q_EMIT runChanged(id);
+    return {};
+}
+
 bool Session::hasRunDir(const QString& dir) const {
     const QString want = QDir::cleanPath(dir);
     for (const RunRecord& r : runs_) {
@@ -99,7 +125,9 @@ void Session::clear() {
 void Session::markRunning(int id) {
     if (RunRecord* r = findMutable(id)) {
         r->status = "running";
-        r->progress = 0;
+        if (!r->resume) {
+            r->progress = 0;
+        }
         Q_EMIT runChanged(id);
     }
 }
@@ -111,6 +139,10 @@ void Session::applyProgress(int id, const TrainProgress& p) {
     }
     const double done =
         double(p.epoch - 1) + (p.batchesPerEpoch ? double(p.batch) / double(p.batchesPerEpoch) : 0);
+    if (!p.warning.empty()) {
+        r->warning = QString::fromStdString(p.warning);
+        Q_EMIT runWarning(id, r->warning);
+    }
     if (p.kind == TrainProgress::Kind::Batch) {
         r->liveLoss.emplace_back(done, p.trainLoss);
         r->liveAccuracy.emplace_back(done, p.trainAccuracy);
@@ -135,6 +167,10 @@ void Session::applySummary(int id, const TrainSummary& s) {
     }
     r->summary = s;
     r->hasSummary = true;
+    r->resume = false;
+    if (!s.warnings.empty()) {
+        r->warning = QString::fromStdString(s.warnings.front());
+    }
     r->history = s.history;  // the recorded epochs (with timings) replace the live copies
     r->status = QString::fromStdString(s.status);
     r->params = s.params;
@@ -148,6 +184,9 @@ void Session::applySummary(int id, const TrainSummary& s) {
 }
 
 void Session::markFailed(int id, const QString& message) {
+    if (RunRecord* r = findMutable(id)) {
+        r->resume = false;
+    }
     if (RunRecord* r = findMutable(id)) {
         r->status = "failed: " + message;
         r->etaSec = 0;
@@ -185,6 +224,9 @@ QString Session::save(const QString& path) const {
                 .object();
         o["run_dir"] = r.runDir;
         o["status"] = r.status;
+        if (r.resume) {
+            o["resume"] = true;
+        }
         o["params"] = qint64(r.params);
         o["macs"] = qint64(r.macs);
         o["history"] = coreJson(epochHistoryToJson(r.history));
@@ -241,6 +283,7 @@ QString Session::load(const QString& path) {
         }
         r.runDir = o["run_dir"].toString();
         r.status = o["status"].toString();
+        r.resume = o["resume"].toBool(false);
         if (r.status == "running") {
             r.status = "interrupted (the app closed while it ran)";
         }
@@ -270,6 +313,9 @@ QString Session::load(const QString& path) {
                 return QString::fromStdString(e.what());
             }
             r.hasSummary = true;
+            if (!r.summary.warnings.empty()) {
+                r.warning = QString::fromStdString(r.summary.warnings.front());
+            }
             r.summary.history = r.history;
             r.summary.params = r.params;
             r.summary.macs = r.macs;

@@ -30,6 +30,8 @@ struct RunRecord {
     double progress = 0;                // 0..1 of this run
     double etaSec = 0;                  // estimated seconds left in this run
     double imagesPerSec = 0;            // latest training throughput
+    QString warning;      // what looked wrong while it trained (loss above 2x chance), "" if none
+    bool resume = false;  // queued to continue from its checkpoint (Run > Resume), not anew
 
     double bestValAccuracy() const;  // fraction, -1 if none
     double testAccuracy() const;     // fraction, -1 if none
@@ -53,6 +55,9 @@ public:
     // Adds a run that already has its folder and results (an imported run folder): a new id, its
     // own runDir and status kept. Returns the id.
     int importRun(RunRecord run);
+    // Queues a cancelled, diverged-free or interrupted run to continue from its last finished
+    // epoch (its checkpoint.pt). Returns "" or why it cannot be resumed.
+    QString queueResume(int id);
     // True when a run with this folder is already in the session.
     bool hasRunDir(const QString& dir) const;
     // Removes queued runs (running/finished ones stay).
@@ -70,6 +75,7 @@ public:
     QString load(const QString& path);
 
 Q_SIGNALS:
+    void runWarning(int id, const QString& text);  // a warning arrived while the run trains
     void runAdded(int id);
     void runChanged(int id);
     void runsReset();

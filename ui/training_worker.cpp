@@ -19,7 +19,7 @@ void registerMetaTypes() {
     (void)once;
 }
 
-void TrainingWorker::train(int runId, TrainConfig config, QString runDir) {
+void TrainingWorker::train(int runId, TrainConfig config, QString runDir, bool resume) {
     TrainHooks hooks;
     hooks.cancel = &stop_;
     hooks.progress = [this, runId](const TrainProgress& p) {
@@ -27,7 +27,8 @@ void TrainingWorker::train(int runId, TrainConfig config, QString runDir) {
         return true;
     };
     try {
-        const TrainSummary s = trainRun(config, runDir.toStdString(), hooks);
+        const TrainSummary s = resume ? resumeRun(runDir.toStdString(), hooks)
+                                      : trainRun(config, runDir.toStdString(), hooks);
         Q_EMIT finished(runId, s);
     } catch (const std::exception& e) {
         Q_EMIT failed(runId, QString::fromStdString(e.what()));
@@ -112,7 +113,7 @@ void TrainingController::dispatchNext() {
             QDir().mkpath(QFileInfo(r.runDir).absolutePath());
             session_->markRunning(r.id);
             Q_EMIT runStarted(r.id);
-            Q_EMIT requestTrain(r.id, r.config, r.runDir);
+            Q_EMIT requestTrain(r.id, r.config, r.runDir, r.resume);
             return;
         }
     }

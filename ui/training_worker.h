@@ -21,7 +21,8 @@ public:
     void clearStop() { stop_.store(false); }
 
 public Q_SLOTS:
-    void train(int runId, scalelab::TrainConfig config, QString runDir);
+    // Trains a run into runDir, or (resume) continues the run there from its last finished epoch.
+    void train(int runId, scalelab::TrainConfig config, QString runDir, bool resume);
 
 Q_SIGNALS:
     void progress(int runId, scalelab::TrainProgress progress);
@@ -62,7 +63,7 @@ Q_SIGNALS:
     void runStarted(int runId);
     void runFinished(int runId);
     void queueFinished();
-    void requestTrain(int runId, scalelab::TrainConfig config, QString runDir);
+    void requestTrain(int runId, scalelab::TrainConfig config, QString runDir, bool resume);
 
 private:
     void dispatchNext();

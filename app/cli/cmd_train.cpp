@@ -55,6 +55,9 @@ nlohmann::ordered_json progressJson(const TrainProgress& p) {
     if (!p.status.empty()) {
         j["status"] = p.status;
     }
+    if (!p.warning.empty()) {
+        j["warning"] = p.warning;
+    }
     return j;
 }
 
@@ -73,6 +76,9 @@ int finish(const TrainSummary& s, bool jsonl) {
                     s.imagesPerSec);
         std::printf(
             "  files           config.json metrics.csv summary.json checkpoint.pt weights.pt\n");
+        for (const std::string& w : s.warnings) {
+            std::printf("  warning         %s\n", w.c_str());
+        }
     }
     switch (s.state) {
         case RunState::Completed:
@@ -96,6 +102,10 @@ TrainHooks makeHooks(bool jsonl, TerminalProgress& bar) {
         if (jsonl) {
             std::cout << progressJson(p).dump() << std::endl;
             return true;
+        }
+        if (!p.warning.empty()) {
+            bar.finish();
+            std::fprintf(stderr, "warning: %s\n", p.warning.c_str());
         }
         if (p.kind == TrainProgress::Kind::Batch) {
             bar.setLabel("epoch " + std::to_string(p.epoch) + "/" + std::to_string(p.epochs) +

@@ -171,6 +171,13 @@ DataPipeline::DataPipeline(std::shared_ptr<const Dataset> dataset, const SplitOp
     std::vector<int64_t> train(order.begin() + nVal, order.end());
     if (options_.trainSubset > 0 && options_.trainSubset < int64_t(train.size())) {
         train.resize(size_t(options_.trainSubset));
+        if (options_.valFromSubset) {
+            // A fraction of what the user chose: 3000 training images get 300 for validation,
+            // not 10 % of all 60,000 (the same first images of the held-out part either way).
+            const int64_t want =
+                int64_t(std::llround(options_.valFraction * double(options_.trainSubset)));
+            val.resize(size_t(std::min<int64_t>(want, int64_t(val.size()))));
+        }
     }
     if (train.empty()) {
         throw SpecError(dataset_->name + ": the split leaves no training images (" +

@@ -116,6 +116,7 @@ void to_json(ojson& j, const TrainConfig& c) {
     j["val_fraction"] = c.split.valFraction;
     j["train_subset"] = c.split.trainSubset;
     j["test_subset"] = c.split.testSubset;
+    j["val_from_subset"] = c.split.valFromSubset;
     j["augment_crop_padding"] = c.augment.cropPadding;
     j["augment_hflip"] = c.augment.horizontalFlip;
     j["seed"] = c.seed;
@@ -150,6 +151,8 @@ void from_json(const nlohmann::json& j, TrainConfig& c) {
     c.split.valFraction = number(j, "val_fraction", d.split.valFraction);
     c.split.trainSubset = integer(j, "train_subset", d.split.trainSubset, -kInt, kInt);
     c.split.testSubset = integer(j, "test_subset", d.split.testSubset, -kInt, kInt);
+    // Absent in records written before it existed: those were split the old way.
+    c.split.valFromSubset = boolean(j, "val_from_subset", false);
     c.augment.cropPadding = int(integer(j, "augment_crop_padding", 0, -kInt, kInt));
     c.augment.horizontalFlip = boolean(j, "augment_hflip", false);
     c.seed = uint64_t(integer(j, "seed", int64_t(d.seed), 0, int64_t(1) << 53));
@@ -245,6 +248,7 @@ void to_json(ojson& j, const TrainSummary& s) {
     j["wall_seconds"] = s.wallSeconds;
     j["images_per_s"] = s.imagesPerSec;
     j["test"] = s.test.count ? ojson(s.test) : ojson(nullptr);
+    j["warnings"] = s.warnings;
     j["accuracy_note"] = "accuracies are fractions in [0, 1]; MACs per image, FLOPs = 2 x MACs";
 }
 
@@ -268,6 +272,11 @@ void from_json(const nlohmann::json& j, TrainSummary& s) {
     s.imagesPerSec = nonNegative(number(j, "images_per_s", 0), "images_per_s");
     if (j.contains("test") && !j.at("test").is_null()) {
         s.test = j.at("test").get<EvalResult>();
+    }
+    if (j.contains("warnings")) {
+        for (const auto& w : array(j, "warnings")) {
+            s.warnings.push_back(text(w, "warnings"));
+        }
     }
 }
 

@@ -75,6 +75,7 @@ struct TrainProgress {
     double etaSec = 0;         // estimated time to the end of the run
     std::string status;        // Finished: the run's final status
     EpochMetrics metrics;      // Epoch events: the epoch as recorded in metrics.csv
+    std::string warning;       // set on the event that raised it (e.g. a loss far above chance)
 };
 
 struct EvalResult {
@@ -102,6 +103,7 @@ struct TrainSummary {
     int64_t bestEpoch = 0;
     double finalValAccuracy = -1;
     EvalResult test;  // on the test split after the last epoch (count 0 if not run)
+    std::vector<std::string> warnings;  // for people: what looked wrong (loss above 2x chance)
     int64_t params = 0;
     int64_t macs = 0;         // per image
     double wallSeconds = 0;   // training wall time, all sessions of the run together

@@ -277,6 +277,10 @@ TrainSummary runTrainingLocked(const TrainConfig& c, const std::string& dir,
         startEpoch = st.epoch;
         wallBefore = st.wall;
         s.history = st.history;
+        try {
+            s.warnings = readRunSummary(dir).warnings;  // raised before the interruption
+        } catch (const Error&) {
+        }
         // The metrics file follows the checkpoint (a kill between the two writes is repaired).
         writeRunMetrics(dir, s.history);
     }
@@ -295,6 +299,7 @@ TrainSummary runTrainingLocked(const TrainConfig& c, const std::string& dir,
 
     const auto runStart = Clock::now();
     int64_t batchesThisSession = 0;
+    bool lossWarned = false;
     std::string stopStatus;
     RunState stopState = RunState::Running;
     auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - runStart).count(); };
@@ -307,12 +312,26 @@ TrainSummary runTrainingLocked(const TrainConfig& c, const std::string& dir,
     for (int64_t epoch = startEpoch + 1; epoch <= c.epochs && stopStatus.empty(); ++epoch) {
         const auto epochStart = Clock::now();
         bool refused = false;  // the progress callback asked to stop
+        std::string warning;   // raised in this batch, to go out with the next event
         EpochHooks eh;
         eh.cancel = hooks.cancel;
         eh.batchDone = [&](const EpochResult& r) {
             ++batchesThisSession;
-            if (!hooks.progress ||
-                (r.batches % c.progressEveryBatches != 0 && r.batches != perEpoch)) {
+            // A first epoch whose loss climbs above twice chance (ln K) is a learning rate too
+            // high for this model: say so while there is time to stop.
+            const double chance = std::log(double(c.model.numClasses));
+            if (epoch == 1 && !lossWarned && r.batches >= std::min<int64_t>(5, perEpoch) &&
+                r.meanLoss() > 2 * chance) {
+                lossWarned = true;
+                warning = "training loss " + fmtG(r.meanLoss()) +
+                          " in epoch 1 is above 2x chance (" + fmtG(2 * chance) + " = 2 ln " +
+                          std::to_string(c.model.numClasses) + "): the learning rate " +
+                          fmtG(c.lr) + " is probably too high for " + c.model.name +
+                          "; try a lower one";
+                s.warnings.push_back(warning);
+            }
+            if (!hooks.progress || (warning.empty() && r.batches % c.progressEveryBatches != 0 &&
+                                    r.batches != perEpoch)) {
                 return true;
             }
             TrainProgress p;
@@ -327,6 +346,8 @@ TrainSummary runTrainingLocked(const TrainConfig& c, const std::string& dir,
             p.imagesPerSec = double(r.seen) / std::max(r.seconds, 1e-9);
             p.elapsedSec = elapsed();
             p.etaSec = eta((epoch - 1) * perEpoch + r.batches);
+            p.warning = warning;
+            warning.clear();
             refused = !hooks.progress(p);
             return !refused;
         };

@@ -55,7 +55,7 @@ TEST(Pipeline, SubsetsAndBadOptions) {
     auto ds = syntheticDataset(100, 30, 1, 4, 4);
     DataPipeline p(ds, {0.1, 25, 10, 1});
     EXPECT_EQ(p.size(Part::Train), 25);
-    EXPECT_EQ(p.size(Part::Validation), 10);
+    EXPECT_EQ(p.size(Part::Validation), 3);  // 10 % of the 25 chosen (issue 11), not of 100
     EXPECT_EQ(p.size(Part::Test), 10);
     EXPECT_THROW(DataPipeline(ds, {0.95, 0, 0, 1}), SpecError);
     EXPECT_THROW(DataPipeline(ds, {-0.1, 0, 0, 1}), SpecError);

@@ -235,3 +235,48 @@ TEST(Trainer, CancelWhileLoadingWritesNothing) {
     EXPECT_THROW(trainRun(c, dir.file("run2"), flagOnly), Cancelled);
     EXPECT_FALSE(fileExists(dir.file("run2/config.json")));
 }
+
+// Issue 11: validation is a fraction of the chosen train subset, not of the whole training set
+// (a 3000-image subset of Fashion-MNIST got 6000 validation images before).
+TEST(Trainer, ValidationIsAFractionOfTheSubset) {
+    SplitOptions o;
+    o.valFraction = 0.1;
+    o.trainSubset = 300;
+    const DataPipeline p(data(), o);
+    EXPECT_EQ(p.size(Part::Train), 300);
+    EXPECT_EQ(p.size(Part::Validation), 30);
+    o.valFromSubset = false;  // runs recorded before: 10 % of all 2000
+    const DataPipeline old(data(), o);
+    EXPECT_EQ(old.size(Part::Train), 300);
+    EXPECT_EQ(old.size(Part::Validation), 200);
+    o.trainSubset = 0;  // no subset: 10 % of everything, as before
+    o.valFromSubset = true;
+    EXPECT_EQ(DataPipeline(data(), o).size(Part::Validation), 200);
+}
+
+// Issue 11: a first epoch whose training loss climbs above twice chance warns (progress event,
+// summary.json), suggesting a lower learning rate.
+TEST(Trainer, ALossAboveTwiceChanceWarns) {
+    test::TempDir dir;
+    TrainConfig c = smallConfig(640, 1);
+    c.lr = 2.0;
+    c.schedule = ScheduleKind::Constant;
+    std::string seen;
+    TrainHooks hooks;
+    hooks.progress = [&](const TrainProgress& p) {
+        if (!p.warning.empty()) {
+            seen = p.warning;
+        }
+        return true;
+    };
+    const TrainSummary s = trainRun(c, dir.file("run"), hooks, data());
+    ASSERT_EQ(s.warnings.size(), 1u) << s.status;
+    EXPECT_EQ(seen, s.warnings[0]);
+    EXPECT_NE(seen.find("above 2x chance"), std::string::npos) << seen;
+    EXPECT_NE(seen.find("learning rate 2"), std::string::npos) << seen;
+    const auto summary = nlohmann::json::parse(readText(dir.file("run/summary.json")));
+    EXPECT_EQ(summary["warnings"][0], seen);
+    // A sane learning rate raises none.
+    const TrainSummary fine = trainRun(smallConfig(640, 1), dir.file("fine"), {}, data());
+    EXPECT_TRUE(fine.warnings.empty()) << fine.warnings[0];
+}

@@ -318,6 +318,60 @@ private Q_SLOTS:
         QVERIFY2(worst < 100, qPrintable(QString("event loop stalled for %1 ms").arg(worst)));
     }
 
+    // Issue 11, point 8: Run > Resume continues a stopped run with the core's resume, and the
+    // result equals an uninterrupted run of the same design and settings.
+    void resumeFromTheGuiEqualsAnUninterruptedRun() {
+        useSmallResNet();
+        w_->trainSettings()->setEpochs(2);
+        const int whole = trainOne();
+        QVERIFY(whole != 0);
+        QCOMPARE(w_->session()->find(whole)->status, QString("completed"));
+
+        const int id = w_->addVariant();
+        QVERIFY(id != 0);
+        QSignalSpy done(w_->controller(), &TrainingController::queueFinished);
+        // An older run is selected in Compare: the run that trains is drawn anyway.
+        w_->selectRuns({whole});
+        bool drawnWhileTraining = false;
+        connect(w_->session(), &Session::runChanged, this, [&](int changed) {
+            const RunRecord* r = w_->session()->find(changed);
+            if (changed == id && r && !r->liveLoss.empty() && !drawnWhileTraining) {
+                w_->trainingChart()->refreshNow();
+                QCustomPlot* p = w_->trainingChart()->plot();
+                for (int i = 0; i < p->graphCount(); ++i) {
+                    drawnWhileTraining =
+                        drawnWhileTraining || p->graph(i)->name() == r->name + " (training)";
+                }
+            }
+            if (changed == id && r && r->history.size() == 1 && r->status == "running") {
+                w_->stopTraining();  // right after epoch 1 was recorded
+            }
+        });
+        w_->startTraining();
+        QVERIFY(done.wait(120000));
+        disconnect(w_->session(), &Session::runChanged, this, nullptr);
+        QVERIFY(drawnWhileTraining);
+        const RunRecord* r = w_->session()->find(id);
+        QVERIFY2(r->status.startsWith("cancelled at epoch 2"), qPrintable(r->status));
+        QCOMPARE(int(r->history.size()), 1);
+
+        QVERIFY(!w_->resumeRuns({whole}).isEmpty());  // a completed run is not resumed
+        QSignalSpy resumed(w_->controller(), &TrainingController::queueFinished);
+        QCOMPARE(w_->resumeRuns({id}), QString());
+        QVERIFY(resumed.wait(120000));
+        r = w_->session()->find(id);
+        const RunRecord* ref = w_->session()->find(whole);
+        QCOMPARE(r->status, QString("completed"));
+        QCOMPARE(r->history.size(), ref->history.size());
+        for (size_t e = 0; e < ref->history.size(); ++e) {
+            QCOMPARE(r->history[e].trainLoss, ref->history[e].trainLoss);
+            QCOMPARE(r->history[e].valAccuracy, ref->history[e].valAccuracy);
+        }
+        QCOMPARE(r->summary.test.accuracy, ref->summary.test.accuracy);
+        QCOMPARE(r->summary.test.loss, ref->summary.test.loss);
+        w_->trainSettings()->setEpochs(1);
+    }
+
     void cleanupTestCase() { w_.reset(); }
 };
 

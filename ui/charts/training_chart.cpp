@@ -64,7 +64,9 @@ void TrainingChart::refreshNow() {
     double maxEpoch = 1;
     double maxLoss = 0.1;
     for (const RunRecord& r : session_->runs()) {
-        if (!visible_.isEmpty() && !visible_.contains(r.id)) {
+        // The run that is training is always drawn, whatever the Compare selection.
+        const bool training = r.status == "running";
+        if (!visible_.isEmpty() && !visible_.contains(r.id) && !training) {
             continue;
         }
         if (r.history.empty() && r.liveLoss.empty()) {
@@ -74,7 +76,7 @@ void TrainingChart::refreshNow() {
         auto addGraph = [&](QCPAxisRect* rect, bool validation) {
             QCPGraph* g =
                 plot_->addGraph(rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft));
-            QPen pen(color, validation ? 1.8 : 1.4);
+            QPen pen(color, (validation ? 1.8 : 1.4) + (training ? 1.2 : 0.0));
             if (validation) {
                 pen.setStyle(Qt::DashLine);
                 g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, color, Qt::white, 6));
@@ -117,10 +119,10 @@ void TrainingChart::refreshNow() {
             vl->setData(ex, valLoss, true);
             QCPGraph* va = addGraph(accRect_, true);
             va->setData(ex, valAcc, true);
-            vl->setName(r.name);
+            vl->setName(training ? tr("%1 (training)").arg(r.name) : r.name);
             vl->addToLegend();
         } else {
-            tl->setName(r.name);
+            tl->setName(training ? tr("%1 (training)").arg(r.name) : r.name);
             tl->addToLegend();
         }
     }

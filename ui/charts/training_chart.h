@@ -20,7 +20,8 @@ public:
     explicit TrainingChart(Session* session, QWidget* parent = nullptr);
     QCustomPlot* plot() const { return plot_; }
 
-    // Runs to overlay; empty = every run of the session.
+    // Runs to overlay; empty = every run of the session. The run that is training is drawn in
+    // any case (thicker, "(training)" in the legend).
     void setVisibleRuns(const QList<int>& ids);
     // Number of data points currently plotted (tests).
     int pointCount() const;
