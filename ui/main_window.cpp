@@ -94,6 +94,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
             [this](const QString& text) { statusBar()->showMessage(text, 8000); });
     connect(datasetPanel_, &DatasetPanel::datasetLoaded, this, &MainWindow::onDatasetLoaded);
     connect(designer_, &ModelDesigner::specChanged, this, [this] {
+        const std::string family = designer_->unscaledSpec().family;
+        if (family != lastFamily_) {  // each family trains best with its own measured defaults
+            lastFamily_ = family;
+            trainSettings_->applyFamilyDefaults(designer_->unscaledSpec());
+        }
         updateButtons();
         designThrottle_.start();
     });
@@ -141,8 +146,13 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         onSelectionChanged();
     });
 
+    const bool firstUse = !trainSettings_->hasSavedSettings();
     designer_->restoreSettings();
     trainSettings_->restoreSettings();
+    lastFamily_ = designer_->unscaledSpec().family;
+    if (firstUse) {
+        trainSettings_->applyFamilyDefaults(designer_->unscaledSpec());
+    }
     designer_->setBatchSize(trainSettings_->batchSize());
     QSettings settings;
     if (!restoreGeometry(settings.value("mainWindow/geometry").toByteArray())) {

@@ -155,6 +155,7 @@ private:
 
     QTimer designThrottle_;
     QTimer autosaveTimer_;
+    std::string lastFamily_;  // the designer's family when its training defaults were applied
     QString sessionPath_;
     QMenu* recentMenu_ = nullptr;
     bool restoring_ = false;

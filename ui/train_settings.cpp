@@ -4,9 +4,11 @@
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFormLayout>
+#include <QLabel>
 #include <QSettings>
 #include <QSpinBox>
 
+#include "core/models/family.h"
 #include "core/runtime.h"
 
 namespace scalelab::ui {
@@ -80,6 +82,10 @@ TrainSettings::TrainSettings(QWidget* parent) : QWidget(parent) {
 
     f->addRow(tr("Epochs"), epochs_);
     f->addRow(tr("Batch size"), batch_);
+    defaultsNote_ = new QLabel;
+    defaultsNote_->setWordWrap(true);
+    defaultsNote_->setStyleSheet("color: #555;");
+    f->addRow(defaultsNote_);
     f->addRow(tr("Learning rate"), lr_);
     f->addRow(tr("Optimizer"), optimizer_);
     f->addRow(tr("Schedule"), schedule_);
@@ -104,6 +110,25 @@ TrainSettings::TrainSettings(QWidget* parent) : QWidget(parent) {
                 &TrainSettings::changed);
     }
     connect(flip_, &QCheckBox::toggled, this, &TrainSettings::changed);
+}
+
+void TrainSettings::applyFamilyDefaults(const ModelSpec& spec) {
+    const TrainConfig d = familyTrainDefaults(spec);
+    optimizer_->setCurrentIndex(d.optimizer == OptimizerKind::SGD ? 0 : 1);
+    lr_->setValue(d.lr);
+    warmup_->setValue(d.warmupEpochs);
+    const ModelFamily& f = familyOf(spec.family);
+    defaultsNote_->setText(tr("Defaults for %1: %2, lr %3, warm-up %4 epochs")
+                               .arg(QString::fromStdString(f.label))
+                               .arg(QString::fromStdString(f.trainDefaults.optimizer))
+                               .arg(d.lr)
+                               .arg(d.warmupEpochs));
+    defaultsNote_->setToolTip(tr("Measured (scripts/defaults_sweep.sh, docs/BENCHMARKS.md): %1")
+                                  .arg(QString::fromStdString(f.trainDefaults.measured)));
+}
+
+bool TrainSettings::hasSavedSettings() const {
+    return QSettings().contains("training/lr");
 }
 
 TrainConfig TrainSettings::config() const {

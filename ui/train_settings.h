@@ -8,6 +8,7 @@
 #include "core/train/train_api.h"
 
 class QCheckBox;
+class QLabel;
 class QComboBox;
 class QDoubleSpinBox;
 class QSpinBox;
@@ -29,6 +30,11 @@ public:
     void setBatchSize(int batch);
     void setValFraction(double fraction);
     void setTestSubset(int images);
+    // The optimizer, learning rate and warm-up measured for the spec's family
+    // (ModelFamily::trainDefaults); called when the designer's family changes and on first use.
+    void applyFamilyDefaults(const ModelSpec& spec);
+    // Whether the user's own settings were restored (a first launch has none).
+    bool hasSavedSettings() const;
 
     void saveSettings() const;
     void restoreSettings();
@@ -50,6 +56,7 @@ private:
     QCheckBox* flip_ = nullptr;
     QComboBox* device_ = nullptr;
     QSpinBox* seed_ = nullptr;
+    QLabel* defaultsNote_ = nullptr;
 };
 
 }  // namespace scalelab::ui

@@ -166,9 +166,6 @@ int runTrain(TrainOptions& o, const CLI::App& sub) {
         throw UsageError("train needs --out DIR (the run folder)");
     }
     TrainConfig& c = o.config;
-    if (!sub.count("--weight-decay") && c.optimizer == OptimizerKind::AdamW) {
-        c.weightDecay = 0.05;
-    }
     // The dataset decides the defaults for channels, classes and the base resolution.
     DatasetSummary ds;
     {
@@ -186,6 +183,19 @@ int runTrain(TrainOptions& o, const CLI::App& sub) {
         m.baseResolution = std::max(ds.height, ds.width) <= 64 ? 32 : 224;
     }
     c.model = parseModelArgs(m).spec;
+    // What the user did not set comes from the family's measured defaults.
+    const TrainConfig d =
+        familyTrainDefaults(c.model, sub.count("--optimizer") ? &c.optimizer : nullptr);
+    c.optimizer = d.optimizer;
+    if (!sub.count("--lr")) {
+        c.lr = d.lr;
+    }
+    if (!sub.count("--weight-decay")) {
+        c.weightDecay = d.weightDecay;
+    }
+    if (!sub.count("--warmup-epochs")) {
+        c.warmupEpochs = std::min(d.warmupEpochs, double(c.epochs));
+    }
     if (!jsonl) {
         std::printf("%s on %s: %lld epochs, batch %lld, %s lr %.3g (%s), out %s\n",
                     describeSpec(c.model).c_str(), ds.name.c_str(), (long long)c.epochs,
@@ -248,24 +258,27 @@ Command addTrain(CLI::App& app) {
         ->capture_default_str();
     whole(sub->add_option("--epochs", c.epochs, "passes over the training split"), 1, 100000);
     whole(sub->add_option("--batch-size", c.batchSize, "images per step"), 1, 65536);
-    addChoice(*sub, "--optimizer", c.optimizer, "the optimizer");
-    sub->add_option("--lr", c.lr, "peak learning rate")->capture_default_str()->check(above(0));
+    addChoice(*sub, "--optimizer", c.optimizer,
+              "the optimizer (default: the model family's measured choice)")
+        ->default_str("family's");
+    sub->add_option("--lr", c.lr, "peak learning rate (default: the family's, docs/BENCHMARKS.md)")
+        ->check(above(0));
     sub->add_option("--momentum", c.momentum, "SGD momentum (AdamW: beta1)")
         ->capture_default_str()
         ->check(halfOpen(0, 1));
     sub->add_flag_callback(
         "--no-nesterov", [&c] { c.nesterov = false; }, "SGD: plain momentum, not Nesterov's");
     sub->add_option("--weight-decay", c.weightDecay,
-                    "L2 (SGD) / decoupled (AdamW) weight decay; AdamW's default is 0.05")
-        ->capture_default_str()
+                    "L2 (SGD) / decoupled (AdamW) weight decay (default: the family's; with "
+                    "another --optimizer: SGD 5e-4, AdamW 0.05)")
         ->check(atLeast(0));
     sub->add_option("--label-smoothing", c.labelSmoothing, "cross-entropy label smoothing")
         ->capture_default_str()
         ->check(halfOpen(0, 1));
     addChoice(*sub, "--schedule", c.schedule, "learning-rate schedule");
     sub->add_option("--warmup-epochs", c.warmupEpochs,
-                    "linear warm-up from 0 over this many epochs (at most --epochs)")
-        ->capture_default_str()
+                    "linear warm-up from 0 over this many epochs, at most --epochs (default: the "
+                    "family's)")
         ->check(atLeast(0));
     whole(sub->add_option("--step-epochs", c.stepEpochs,
                           "step schedule: multiply the lr by --step-gamma every N epochs"),
@@ -299,6 +312,9 @@ Command addTrain(CLI::App& app) {
     sub->add_flag_callback(
         "--no-channels-last", [&c] { c.channelsLast = false; },
         "NCHW instead of channels-last (NHWC) weights and activations");
+    sub->add_flag_callback(
+        "--no-precise-bn", [&c] { c.preciseBn = false; },
+        "keep BatchNorm's running averages instead of recomputing them exactly after each epoch");
     whole(sub->add_option("--eval-batch-size", c.evalBatchSize, "images per evaluation step"), 1,
           65536);
     sub->add_flag("--allow-memory", c.allowAnyMemory,

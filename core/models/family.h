@@ -76,7 +76,17 @@ public:
     std::vector<ParamDecl> params;    // the family's own knobs
     std::vector<PresetDecl> presets;  // named configurations; the first is the default
     int defaultBaseResolution = 224;  // px the resolution coefficient multiplies by default
-    std::string customNameHint;       // extra names parseName accepts, for messages
+
+    // How this family trains by default: chosen from a measured sweep (scripts/defaults_sweep.sh,
+    // docs/BENCHMARKS.md), used by the GUI and the CLI wherever the user sets nothing else.
+    struct TrainDefaults {
+        std::string optimizer = "sgd";  // "sgd" (Nesterov momentum 0.9) or "adamw"
+        double lr = 0.1;                // peak learning rate (cosine schedule)
+        double weightDecay = 5e-4;      // L2 (SGD) / decoupled (AdamW)
+        double warmupEpochs = 0;        // linear warm-up from 0
+        std::string measured;           // one line: what the sweep measured with these
+    } trainDefaults;
+    std::string customNameHint;  // extra names parseName accepts, for messages
 
     // Rules the declared ranges cannot express (groups must divide the channels, ...); called
     // after the ranges were checked. Throws SpecError.

@@ -84,6 +84,9 @@ void fineTune(ScaleModelImpl& model, LoadedRun& run, const MaskSet* masks, int64
         if (r.stop == EpochResult::Stop::Diverged) {
             break;  // the weights stay those of the last finite step; the test shows the damage
         }
+        if (c.preciseBn) {
+            recalibrateBatchNorm(model, *run.data, c, e, run.device, cancel);
+        }
     }
     model.eval();
 }

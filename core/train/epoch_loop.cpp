@@ -3,6 +3,8 @@
 #include <chrono>
 #include <cmath>
 
+#include "core/progress.h"
+
 namespace scalelab {
 
 std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const TrainConfig& c,
@@ -104,6 +106,55 @@ EpochResult trainEpoch(ScaleModelImpl& model, torch::optim::Optimizer& opt, Data
     }
     r.seconds = seconds();
     return r;
+}
+
+void recalibrateBatchNorm(ScaleModelImpl& model, DataPipeline& data, const TrainConfig& c,
+                          int64_t epoch, const torch::Device& device,
+                          const std::atomic<bool>* cancel, int64_t maxImages) {
+    std::vector<std::pair<torch::nn::BatchNorm2dImpl*, c10::optional<double>>> layers;
+    for (const auto& m : model.modules(/*include_self=*/false)) {
+        if (auto* bn = dynamic_cast<torch::nn::BatchNorm2dImpl*>(m.get())) {
+            if (bn->options.track_running_stats()) {
+                layers.emplace_back(bn, bn->options.momentum());
+            }
+        }
+    }
+    if (layers.empty() || data.size(Part::Train) < 2) {
+        return;
+    }
+    torch::NoGradGuard noGrad;
+    for (auto& [bn, momentum] : layers) {
+        bn->reset_running_stats();
+        bn->options.momentum(c10::nullopt);  // cumulative average over the batches below
+    }
+    torch::manual_seed(c.seed * 2654435761ull + uint64_t(epoch));
+    BatchOptions bo;
+    bo.batchSize = c.batchSize;
+    bo.shuffle = true;
+    bo.seed = c.seed * 104729ull + uint64_t(epoch);
+    bo.device = device;
+    bo.dropLastSingle = true;
+    BatchIterator it = data.batches(Part::Train, model.spec().resolution, bo);
+    model.train();
+    Batch b;
+    int64_t seen = 0;
+    try {
+        while (seen < maxImages && it.next(b)) {
+            if (cancel && cancel->load()) {
+                throw Cancelled();
+            }
+            model.forward(b.images);
+            seen += b.images.size(0);
+        }
+    } catch (...) {
+        for (auto& [bn, momentum] : layers) {
+            bn->options.momentum(momentum);
+        }
+        throw;
+    }
+    for (auto& [bn, momentum] : layers) {
+        bn->options.momentum(momentum);
+    }
 }
 
 }  // namespace scalelab

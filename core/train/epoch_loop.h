@@ -56,4 +56,13 @@ EpochResult trainEpoch(ScaleModelImpl& model, torch::optim::Optimizer& opt, Data
                        const TrainConfig& config, int64_t epoch, const torch::Device& device,
                        const EpochHooks& hooks = {});
 
+// Precise BatchNorm: recomputes every BatchNorm's running mean and variance as the exact average
+// over up to `maxImages` training images (train-mode forward without gradients, no augmentation,
+// order from (config.seed, epoch)), then restores each layer's momentum. The running averages
+// of a short run lag behind its weights and can ruin evaluation; batch statistics do not change
+// training itself, so this alters only evaluation and the saved weights' statistics.
+void recalibrateBatchNorm(ScaleModelImpl& model, DataPipeline& data, const TrainConfig& config,
+                          int64_t epoch, const torch::Device& device,
+                          const std::atomic<bool>* cancel = nullptr, int64_t maxImages = 2048);
+
 }  // namespace scalelab

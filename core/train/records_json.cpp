@@ -124,6 +124,7 @@ void to_json(ojson& j, const TrainConfig& c) {
     j["threads"] = c.threads;
     j["progress_every_batches"] = c.progressEveryBatches;
     j["channels_last"] = c.channelsLast;
+    j["precise_bn"] = c.preciseBn;
     j["eval_batch_size"] = c.evalBatchSize;
 }
 
@@ -161,6 +162,8 @@ void from_json(const nlohmann::json& j, TrainConfig& c) {
     c.progressEveryBatches =
         integer(j, "progress_every_batches", d.progressEveryBatches, -kInt, kInt);
     c.channelsLast = boolean(j, "channels_last", d.channelsLast);
+    // Absent in records written before it existed: those ran without it.
+    c.preciseBn = boolean(j, "precise_bn", false);
     c.evalBatchSize = integer(j, "eval_batch_size", d.evalBatchSize, -kInt, kInt);
 }
 

@@ -15,7 +15,9 @@
 #include "core/data/file_io.h"
 #include "core/data/pipeline.h"
 #include "core/error.h"
+#include "core/json_enums.h"
 #include "core/models/analysis.h"
+#include "core/models/family.h"
 #include "core/models/model.h"
 #include "core/models/spec_json.h"
 #include "core/progress.h"
@@ -364,6 +366,16 @@ TrainSummary runTrainingLocked(const TrainConfig& c, const std::string& dir,
         if (!stopStatus.empty()) {
             break;  // a partial epoch is not recorded: the files keep the last finished one
         }
+        if (c.preciseBn) {
+            try {
+                recalibrateBatchNorm(*model, data, c, epoch, device, hooks.cancel);
+            } catch (const Cancelled&) {
+                stopState = RunState::Cancelled;
+                stopStatus =
+                    "cancelled at epoch " + std::to_string(epoch) + " (BatchNorm statistics)";
+                break;
+            }
+        }
         EpochMetrics m;
         m.epoch = epoch;
         m.trainLoss = r.meanLoss();
@@ -473,6 +485,23 @@ TrainSummary runTrainingLocked(const TrainConfig& c, const std::string& dir,
 
 void validateTrainConfig(const TrainConfig& c) {
     validateConfig(c);
+}
+
+TrainConfig familyTrainDefaults(const ModelSpec& spec, const OptimizerKind* optimizer) {
+    const ModelFamily::TrainDefaults& d = familyOf(spec.family).trainDefaults;
+    TrainConfig c;
+    c.optimizer = enumFromName<OptimizerKind>(d.optimizer, spec.family + " default optimizer");
+    if (optimizer && *optimizer != c.optimizer) {
+        c.optimizer = *optimizer;
+        c.lr = c.optimizer == OptimizerKind::SGD ? 0.1 : 1e-3;
+        c.weightDecay = c.optimizer == OptimizerKind::SGD ? 5e-4 : 0.05;
+        c.warmupEpochs = 0;
+        return c;
+    }
+    c.lr = d.lr;
+    c.weightDecay = d.weightDecay;
+    c.warmupEpochs = d.warmupEpochs;
+    return c;
 }
 
 TrainSummary trainRun(const TrainConfig& config, const std::string& runDir,

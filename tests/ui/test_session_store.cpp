@@ -14,7 +14,9 @@
 
 #include "core/data/dataset_spec.h"
 #include "ui/main_window.h"
+#include "ui/model_designer.h"
 #include "ui/session.h"
+#include "ui/train_settings.h"
 
 using namespace scalelab;
 using namespace scalelab::ui;
@@ -157,6 +159,31 @@ private Q_SLOTS:
         QCOMPARE(next->session()->runs().size(), 2);
         QCOMPARE(next->sessionPath(), mine);
         QVERIFY(!next->hasUnsavedChanges());
+    }
+
+    // Issue 11, point 2: each family trains with its own measured defaults.
+    void eachFamilyBringsItsMeasuredTrainingDefaults() {
+        auto w = window();
+        // The restored settings stand until the family changes: start from each other family.
+        const char* order[] = {"resnet", "efficientnet", "mobilenet-v2", "resnet", "efficientnet"};
+        for (int i = 0; i < 5; ++i) {
+            const char* id = order[i];
+            w->designer()->setFamily(id);
+            if (i == 0) {
+                continue;  // maybe the restored family: no change, no defaults applied
+            }
+            QCoreApplication::processEvents();
+            ModelSpec spec = w->designer()->unscaledSpec();
+            QCOMPARE(QString::fromStdString(spec.family), QString(id));
+            const TrainConfig want = familyTrainDefaults(spec);
+            const TrainConfig have = w->trainSettings()->config();
+            QCOMPARE(have.optimizer, want.optimizer);
+            QCOMPARE(have.lr, want.lr);
+            QCOMPARE(have.warmupEpochs, std::min(want.warmupEpochs, double(have.epochs)));
+        }
+        QCOMPARE(familyTrainDefaults(modelSpecFromName("resnet-18")).optimizer,
+                 OptimizerKind::AdamW);
+        QCOMPARE(familyTrainDefaults(modelSpecFromName("mobilenet-v2")).lr, 0.05);
     }
 
     void sessionFilesAreCheckedFieldByField() {
