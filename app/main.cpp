@@ -43,7 +43,7 @@ void pruneAndInspect(MainWindow& window, const QString& dir) {
     using namespace scalelab;
     using namespace scalelab::ui;
     PruningPanel* p = window.pruningPanel();
-    window.tabs()->setCurrentWidget(p);
+    window.showTab(p);
     p->selectRun(3);
     p->setMethods({PruneMethod::MagnitudeGlobal, PruneMethod::L1Structured});
     p->setLevels("0, 0.25, 0.5, 0.75, 0.9");
@@ -53,7 +53,7 @@ void pruneAndInspect(MainWindow& window, const QString& dir) {
         QTimer::singleShot(500, &window, [&window, dir] {
             saveShot(window, dir + "/pruning.png");
             FeaturePanel* f = window.featurePanel();
-            window.tabs()->setCurrentWidget(f);
+            window.showTab(f);
             QObject::connect(f, &FeaturePanel::updated, &window, [&window, dir, f] {
                 if (f->result().stageName == "stage 2" && f->result().testIndex == 12) {
                     QTimer::singleShot(500, &window, [&window, dir] {

@@ -261,10 +261,18 @@ QWidget* MainWindow::buildRightPanel() {
 
     costChart_ = new CostChart;
     tabs_->addTab(costChart_, tr("Cost"));
+    // The two widest pages scroll instead of widening the window (1280x800 screens).
+    auto scrollable = [](QWidget* page) {
+        auto* area = new QScrollArea;
+        area->setWidget(page);
+        area->setWidgetResizable(true);
+        area->setFrameShape(QFrame::NoFrame);
+        return area;
+    };
     pruningPanel_ = new PruningPanel(session_, jobs_);
-    tabs_->addTab(pruningPanel_, tr("Pruning"));
+    tabs_->addTab(scrollable(pruningPanel_), tr("Pruning"));
     featurePanel_ = new FeaturePanel(session_, jobs_);
-    tabs_->addTab(featurePanel_, tr("Feature maps"));
+    tabs_->addTab(scrollable(featurePanel_), tr("Feature maps"));
     connect(pruningPanel_, &PruningPanel::errorOccurred, this,
             [this](const QString& m) { report(m); });
     connect(featurePanel_, &FeaturePanel::errorOccurred, this, [this](const QString& m) {
@@ -450,7 +458,7 @@ void MainWindow::startTraining() {
         report(tr("%1: cannot create the session folder").arg(session_->folder()));
         return;
     }
-    tabs_->setCurrentWidget(trainingChart_);
+    showTab(trainingChart_);
     controller_->start();
     updateButtons();
 }
@@ -547,8 +555,22 @@ void MainWindow::onSelectionChanged() {
     }
 }
 
+void MainWindow::showTab(QWidget* page) {
+    for (int i = 0; i < tabs_->count(); ++i) {
+        QWidget* w = tabs_->widget(i);
+        auto* area = qobject_cast<QScrollArea*>(w);
+        if (w == page || (area && area->widget() == page)) {
+            tabs_->setCurrentIndex(i);
+            return;
+        }
+    }
+}
+
 QCustomPlot* MainWindow::currentPlot() const {
     QWidget* w = tabs_->currentWidget();
+    if (auto* area = qobject_cast<QScrollArea*>(w)) {
+        w = area->widget();
+    }
     if (w == trainingChart_) {
         return trainingChart_->plot();
     }

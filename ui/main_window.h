@@ -97,6 +97,8 @@ public:
     void setUnsavedAnswer(QMessageBox::StandardButton answer) { unsavedAnswer_ = answer; }
     // Off for the screenshot tour and one-shot screenshots: they never touch the user's session.
     void setAutosaveEnabled(bool enabled) { autosaveEnabled_ = enabled; }
+    // Brings the tab holding `page` (a chart or a panel) to the front.
+    void showTab(QWidget* page);
     // The chart on screen (for Export chart), or nullptr.
     QCustomPlot* currentPlot() const;
     // Selects runs in the Compare table.

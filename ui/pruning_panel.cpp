@@ -89,6 +89,8 @@ PruningPanel::PruningPanel(Session* session, JobRunner* jobs, QWidget* parent)
 
     auto* split = new QSplitter(Qt::Vertical);
     chart_ = new PruningChart;
+    // Three charts stacked: below this height their axis labels no longer fit (the tab scrolls).
+    chart_->setMinimumHeight(640);
     split->addWidget(chart_);
     table_ = new QTableWidget(0, 8);
     table_->setHorizontalHeaderLabels({tr("Method"), tr("Level"), tr("Scope"), tr("Sparsity"),

@@ -1,6 +1,7 @@
 // The first window: tabs, the dataset picker on Fashion-MNIST, and a bad folder that leaves the
 // app running with the previous dataset kept. Runs offscreen.
 
+#include <qcustomplot.h>
 #include <QComboBox>
 #include <QDir>
 #include <QFile>
@@ -33,6 +34,71 @@ private Q_SLOTS:
         }
         QCOMPARE(names, QStringList({"Training", "Compare", "Cost", "Pruning", "Feature maps"}));
         QVERIFY(w.windowTitle().contains("ScaleLab"));
+    }
+
+    // Issue 11, point 4: usable on a 1280x800 screen (no minimum width above 1200 px).
+    void fitsA1280x800Screen() {
+        MainWindow w;
+        w.resize(1280, 760);
+        w.show();
+        QCoreApplication::processEvents();
+        const QSize min = w.minimumSizeHint().expandedTo(w.minimumSize());
+        qInfo("minimum size %dx%d", min.width(), min.height());
+        // What sets the width, when it is too wide: the widest widgets, for the message.
+        for (QWidget* child : w.findChildren<QWidget*>()) {
+            if (child->minimumSizeHint().width() > 600) {
+                qInfo(
+                    "  %s (parent %s) min width %d", child->metaObject()->className(),
+                    child->parentWidget() ? child->parentWidget()->metaObject()->className() : "-",
+                    child->minimumSizeHint().width());
+            }
+        }
+        QVERIFY2(min.width() <= 1200, qPrintable(QString::number(min.width())));
+        QVERIFY2(min.height() <= 760, qPrintable(QString::number(min.height())));
+        QVERIFY(w.width() <= 1280);
+        // Every tab at this size: no chart title wider than its chart, no axis label longer than
+        // its axis.
+        int plots = 0;
+        for (int t = 0; t < w.tabs()->count(); ++t) {
+            w.tabs()->setCurrentIndex(t);
+            QCoreApplication::processEvents();
+            for (QCustomPlot* plot : w.tabs()->currentWidget()->findChildren<QCustomPlot*>()) {
+                if (!plot->isVisible()) {
+                    continue;
+                }
+                ++plots;
+                plot->replot(QCustomPlot::rpImmediateRefresh);
+                const QString where = w.tabs()->tabText(t) + ": ";
+                for (QCPLayoutElement* e : plot->plotLayout()->elements(true)) {
+                    if (auto* title = qobject_cast<QCPTextElement*>(e)) {
+                        const int need =
+                            QFontMetrics(title->font()).horizontalAdvance(title->text());
+                        QVERIFY2(
+                            need <= plot->width(),
+                            qPrintable(where + title->text() + " needs " + QString::number(need) +
+                                       " px of " + QString::number(plot->width())));
+                    }
+                }
+                for (QCPAxisRect* rect : plot->axisRects()) {
+                    if (!rect->visible()) {
+                        continue;  // e.g. the sensitivity chart before a per-stage sweep
+                    }
+                    for (QCPAxis* axis : rect->axes()) {
+                        if (!axis->visible() || axis->label().isEmpty()) {
+                            continue;
+                        }
+                        const int need =
+                            QFontMetrics(axis->labelFont()).horizontalAdvance(axis->label());
+                        const int room =
+                            axis->orientation() == Qt::Horizontal ? rect->width() : rect->height();
+                        QVERIFY2(need <= room, qPrintable(where + axis->label() + " needs " +
+                                                          QString::number(need) + " px of " +
+                                                          QString::number(room)));
+                    }
+                }
+            }
+        }
+        QVERIFY(plots >= 4);
     }
 
     void showsFashionMnistClassesAndSamples() {

@@ -37,14 +37,14 @@ PruningChart::PruningChart(QWidget* parent) : QWidget(parent), plot_(new QCustom
     top->addElement(0, 1, macsRect_);
     plot_->plotLayout()->addElement(1, 0, stageRect_);
     sparsityRect_->axis(QCPAxis::atBottom)
-        ->setLabel(tr("sparsity (% of prunable weights / channels removed)"));
+        ->setLabel(tr("sparsity (% removed)"));  // of prunable weights or channels
     sparsityRect_->axis(QCPAxis::atLeft)->setLabel(tr("test accuracy (%)"));
     QCPAxis* mx = macsRect_->axis(QCPAxis::atBottom);
     mx->setScaleType(QCPAxis::stLogarithmic);
     mx->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
     mx->setNumberFormat("eb");
     mx->setNumberPrecision(0);
-    mx->setLabel(tr("MACs per image as run (log scale)"));
+    mx->setLabel(tr("MACs per image (log)"));
     mx->setTickLabelRotation(30);
     macsRect_->axis(QCPAxis::atLeft)->setLabel(tr("test accuracy (%)"));
     stageRect_->axis(QCPAxis::atBottom)
