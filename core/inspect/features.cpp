@@ -22,12 +22,15 @@ namespace scalelab {
 namespace {
 
 // The last loaded run, kept so that clicking through images and stages does not reload it.
-std::shared_ptr<LoadedRun> cachedRun(const std::string& dir) {
+std::shared_ptr<LoadedRun> cachedRun(const std::string& dir,
+                                     const std::shared_ptr<const Dataset>& dataset) {
     static std::mutex mutex;
     static std::shared_ptr<LoadedRun> last;
+    static std::shared_ptr<const Dataset> lastDataset;
     std::lock_guard<std::mutex> lock(mutex);
-    if (!last || last->dir != dir) {
-        last = std::make_shared<LoadedRun>(loadRun(dir));
+    if (!last || last->dir != dir || lastDataset != dataset) {
+        last = std::make_shared<LoadedRun>(dataset ? loadRun(dir, dataset) : loadRun(dir));
+        lastDataset = dataset;
     }
     return last;
 }
@@ -102,7 +105,11 @@ void viridis(double t, uint8_t rgb[3]) {
 }
 
 FeatureResult inspectFeatures(const FeatureRequest& r) {
-    auto run = cachedRun(r.runDir);
+    return inspectFeatures(r, nullptr);
+}
+
+FeatureResult inspectFeatures(const FeatureRequest& r, std::shared_ptr<const Dataset> dataset) {
+    auto run = cachedRun(r.runDir, dataset);
     ScaleModelImpl& model = *run->model;
     const ModelSpec& spec = model.spec();
     const auto info = model.featureInfo();

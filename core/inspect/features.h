@@ -4,6 +4,7 @@
 // for the GUI and the CLI.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,10 @@ struct FeatureResult {
 // Runs the request. Throws DataError / SpecError naming the problem (bad index, unreadable
 // image, missing run files, stage out of range).
 FeatureResult inspectFeatures(const FeatureRequest& request);
+// The same on a dataset object instead of the run's dataset spec (tests on generated data).
+struct Dataset;
+FeatureResult inspectFeatures(const FeatureRequest& request,
+                              std::shared_ptr<const Dataset> dataset);
 
 // The viridis colour map: t in [0, 1] -> RGB.
 void viridis(double t, uint8_t rgb[3]);

@@ -100,6 +100,11 @@ std::string levelTag(double level) {
 }  // namespace
 
 PruneSweepResult runPruneSweep(const PruneSweepOptions& o, const PruneHooks& hooks) {
+    return runPruneSweep(o, hooks, nullptr);
+}
+
+PruneSweepResult runPruneSweep(const PruneSweepOptions& o, const PruneHooks& hooks,
+                               std::shared_ptr<const Dataset> dataset) {
     if (o.levels.empty() || o.methods.empty()) {
         throw SpecError("a pruning sweep needs at least one method and one level");
     }
@@ -111,7 +116,7 @@ PruneSweepResult runPruneSweep(const PruneSweepOptions& o, const PruneHooks& hoo
     if (o.finetuneEpochs < 0 || o.finetuneEpochs > 1000) {
         throw SpecError("fine-tuning epochs must be 0..1000");
     }
-    LoadedRun run = loadRun(o.runDir);
+    LoadedRun run = dataset ? loadRun(o.runDir, dataset) : loadRun(o.runDir);
     SplitOptions split = run.config.split;
     split.seed = run.config.seed;
     if (o.finetuneSubset > 0) {
@@ -123,7 +128,7 @@ PruneSweepResult runPruneSweep(const PruneSweepOptions& o, const PruneHooks& hoo
     if (o.finetuneSubset > 0 || o.testSubset > 0) {
         const Normalization norm = run.data->normalization();
         run.data = std::make_shared<DataPipeline>(
-            loadDatasetCached(parseDatasetSpec(run.config.dataset)), split);
+            dataset ? dataset : loadDatasetCached(parseDatasetSpec(run.config.dataset)), split);
         run.data->setNormalization(norm);
     }
     const TrainConfig& c = run.config;

@@ -8,8 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "core/data/dataset.h"
 #include "core/models/arch_plan.h"
 #include "core/models/model.h"
+#include "core/prune/prune_api.h"
 
 namespace scalelab {
 
@@ -67,5 +69,10 @@ struct StructuredPruneResult {
 // EfficientNet's and MobileNetV2's expansion channels, ...). Residual widths stay.
 StructuredPruneResult l1StructuredPrune(const ScaleModelImpl& model, double level,
                                         const PruneScope& scope);
+
+// runPruneSweep on a dataset object instead of the run's dataset spec (it must have the run's
+// channels and classes): core tests prune runs trained on generated data this way.
+PruneSweepResult runPruneSweep(const PruneSweepOptions& options, const PruneHooks& hooks,
+                               std::shared_ptr<const Dataset> dataset);
 
 }  // namespace scalelab

@@ -15,6 +15,7 @@
 #include "core/prune/pruning.h"
 #include "core/train/run_loader.h"
 #include "core/train/train_api.h"
+#include "tests/core/synthetic_data.h"
 #include "tests/core/test_util.h"
 
 using namespace scalelab;
@@ -109,11 +110,15 @@ TEST(Prune, StructuredHalfOfResNet20AndB0RunsCostsLessAndReloads) {
     }
 }
 
+// On generated data (tests/core/synthetic_data.h): no Fashion-MNIST needed, never skipped.
 TEST(Prune, SweepAndFeaturesOnATrainedRun) {
-    if (locateFashionMnist().empty())
-        GTEST_SKIP() << "Fashion-MNIST not installed";
+    test::SyntheticOptions so;
+    so.train = 1600;
+    so.test = 300;
+    const auto ds = test::syntheticDataset(so);
     test::TempDir dir;
     TrainConfig c;
+    c.dataset = "synthetic";
     c.model = modelSpecFromName("resnet-cifar-8", 1, 10, 28);
     c.epochs = 1;
     c.batchSize = 64;
@@ -122,7 +127,7 @@ TEST(Prune, SweepAndFeaturesOnATrainedRun) {
     c.split.valFraction = 0.01;
     c.split.testSubset = 300;
     c.threads = 2;
-    const TrainSummary s = trainRun(c, dir.file("run"));
+    const TrainSummary s = trainRun(c, dir.file("run"), {}, ds);
     ASSERT_TRUE(s.completed);
 
     PruneSweepOptions o;
@@ -136,7 +141,7 @@ TEST(Prune, SweepAndFeaturesOnATrainedRun) {
     int rowsSeen = 0;
     PruneHooks hooks;
     hooks.row = [&](const PruneRow&) { ++rowsSeen; };
-    const PruneSweepResult r = runPruneSweep(o, hooks);
+    const PruneSweepResult r = runPruneSweep(o, hooks, ds);
     EXPECT_EQ(r.status, "completed");
     ASSERT_EQ(r.rows.size(), 2u * 2u * 4u);  // methods x levels x (all + 3 stages)
     EXPECT_EQ(rowsSeen, 16);
@@ -148,12 +153,14 @@ TEST(Prune, SweepAndFeaturesOnATrainedRun) {
     // Fine-tuning runs the training loop with the masks as its after-step hook: the saved
     // magnitude-pruned model is still half zeros after its fine-tuning epoch.
     ASSERT_EQ(r.rows[1].method, "magnitude-global");
-    LoadedRun tuned = loadRun(r.rows[1].modelDir);
+    LoadedRun tuned = loadRun(r.rows[1].modelDir, ds);
     EXPECT_NEAR(measureSparsity(*tuned.model, PruneScope{}).sparsity(), 0.5, 0.01);
     EXPECT_FALSE(r.cancelled);
     // The saved structured model evaluates like the sweep measured it before fine-tuning... after
     // fine-tuning its weights changed, so only check it loads and evaluates.
-    const EvalResult e = evaluateRun(r.rows[3].modelDir);
+    LoadedRun saved = loadRun(r.rows[3].modelDir, ds);
+    const EvalResult e =
+        evaluateModel(*saved.model, *saved.data, Part::Test, 28, 100, saved.device);
     EXPECT_EQ(e.count, 300);
     EXPECT_NE(pruneResultToCsv(r).find("l1-structured,0.5000,\"all\""), std::string::npos);
 
@@ -164,7 +171,7 @@ TEST(Prune, SweepAndFeaturesOnATrainedRun) {
         fr.runDir = dir.file("run");
         fr.testIndex = 5;
         fr.stage = stage;
-        const FeatureResult f = inspectFeatures(fr);
+        const FeatureResult f = inspectFeatures(fr, ds);
         EXPECT_EQ(f.stageChannels, a.stages[size_t(stage)].outChannels);
         EXPECT_EQ(f.mapHeight, a.stages[size_t(stage)].outHeight);
         EXPECT_EQ(int64_t(f.channels.size()), f.stageChannels);
@@ -180,9 +187,9 @@ TEST(Prune, SweepAndFeaturesOnATrainedRun) {
     fr.testIndex = 0;
     fr.stage = 2;
     fr.camClass = 0;
-    const FeatureResult f0 = inspectFeatures(fr);
+    const FeatureResult f0 = inspectFeatures(fr, ds);
     fr.camClass = 9;
-    const FeatureResult f9 = inspectFeatures(fr);
+    const FeatureResult f9 = inspectFeatures(fr, ds);
     double diff = 0;
     for (size_t i = 0; i < f0.cam.size(); ++i) {
         diff += std::abs(f0.cam[i] - f9.cam[i]);
@@ -196,8 +203,8 @@ TEST(Prune, SweepAndFeaturesOnATrainedRun) {
     }
     // A bad request names the problem.
     fr.testIndex = 999999;
-    EXPECT_THROW(inspectFeatures(fr), SpecError);
+    EXPECT_THROW(inspectFeatures(fr, ds), SpecError);
     fr.testIndex = 0;
     fr.imagePath = dir.file("missing.png");
-    EXPECT_THROW(inspectFeatures(fr), DataError);
+    EXPECT_THROW(inspectFeatures(fr, ds), DataError);
 }
