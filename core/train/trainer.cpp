@@ -488,7 +488,7 @@ void validateTrainConfig(const TrainConfig& c) {
 }
 
 TrainConfig familyTrainDefaults(const ModelSpec& spec, const OptimizerKind* optimizer) {
-    const ModelFamily::TrainDefaults& d = familyOf(spec.family).trainDefaults;
+    const auto& d = familyOf(spec.family).trainDefaults;  // the family's measured choice
     TrainConfig c;
     c.optimizer = enumFromName<OptimizerKind>(d.optimizer, spec.family + " default optimizer");
     if (optimizer && *optimizer != c.optimizer) {
