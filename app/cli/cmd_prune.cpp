@@ -3,6 +3,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 #include "app/cli/commands.h"
@@ -50,13 +51,31 @@ int runPrune(PruneOptions& options) {
         bar.callback()(done, total);
         return true;
     };
-    // The CSV is rewritten (atomically) after every row: a kill, a full disk or Ctrl-C keeps
-    // every row measured so far.
+    // The CSV and its record (pruning.json next to it, which the lab imports with the run) are
+    // rewritten (atomically) after every row: a kill, a full disk or Ctrl-C keeps every row
+    // measured so far.
     const std::string csvPath = options.out;
-    PruneSweepResult partial;
-    hooks.row = [&bar, &partial, &csvPath](const PruneRow& r) {
-        partial.rows.push_back(r);
-        writeFileAtomic(csvPath, pruneResultToCsv(partial));
+    const std::string jsonPath = std::filesystem::path(csvPath).replace_extension(".json").string();
+    if (jsonPath == csvPath) {
+        throw UsageError("--out " + csvPath +
+                         ": give the CSV a name not ending in .json (pruning.json is written "
+                         "next to it)");
+    }
+    PruneSweepRecord record;
+    record.dir = std::filesystem::path(csvPath).parent_path().string();
+    if (!record.dir.empty()) {
+        std::error_code ec;
+        std::filesystem::create_directories(record.dir, ec);  // --out RUN/pruning-1/pruning.csv
+        if (ec) {
+            throw UsageError("--out " + csvPath + ": cannot create its folder (" + ec.message() +
+                             ")");
+        }
+    }
+    record.options = o;
+    hooks.row = [&bar, &record, &csvPath, &jsonPath](const PruneRow& r) {
+        record.result.rows.push_back(r);
+        writeFileAtomic(csvPath, pruneResultToCsv(record.result));
+        writeFileAtomic(jsonPath, pruneSweepToJson(record));
         bar.finish();
         std::printf(
             "%-17s %5.2f %-9s sparsity %5.1f%%  MACs %11lld  acc %6.2f%%%s  %7.0f img/s\n",
@@ -71,12 +90,15 @@ int runPrune(PruneOptions& options) {
     };
     const PruneSweepResult res = runPruneSweep(o, hooks);
     bar.finish();
+    record.result = res;
+    record.finished = true;
     writeFileAtomic(csvPath, pruneResultToCsv(res));
+    writeFileAtomic(jsonPath, pruneSweepToJson(record));
     std::printf("\nbaseline: acc %.2f%%, %lld MACs, %lld params, %.0f img/s inference\n",
                 res.baselineAccuracy * 100, (long long)res.baselineMacs,
                 (long long)res.baselineParams, res.baselineImagesPerSec);
-    std::printf("%s: %zu rows written to %s\n", res.status.c_str(), res.rows.size(),
-                csvPath.c_str());
+    std::printf("%s: %zu rows written to %s (and %s)\n", res.status.c_str(), res.rows.size(),
+                csvPath.c_str(), jsonPath.c_str());
     return res.cancelled ? 130 : 0;
 }
 

@@ -71,4 +71,28 @@ PruneSweepResult runPruneSweep(const PruneSweepOptions& options, const PruneHook
 // The rows as CSV (header + a line per row; accuracies as fractions).
 std::string pruneResultToCsv(const PruneSweepResult& result);
 
+// A sweep as it is kept: its folder, what was asked and what was measured. The GUI writes one
+// per sweep into the run folder (RUN/pruning-STAMP/: pruning.csv, pruning.json and a folder per
+// pruned model), rewritten after every row; the CLI writes pruning.json next to its --out CSV.
+struct PruneSweepRecord {
+    std::string dir;  // the sweep's folder (pruning.csv, pruning.json, pruned models)
+    PruneSweepOptions options;
+    PruneSweepResult result;
+    bool finished = false;  // the sweep ended (completed or cancelled); false while it runs or
+                            // when the process died mid-sweep (rows hold what was measured)
+};
+
+// pruning.json's text (the one mapping: records_json.cpp).
+std::string pruneSweepToJson(const PruneSweepRecord& record);
+// Reads it back; DataError naming `what` and the field (accuracies in [0, 1], counts >= 0, ...).
+PruneSweepRecord pruneSweepFromJson(const std::string& text, const std::string& what);
+
+// Writes record.dir/pruning.csv and record.dir/pruning.json atomically (the folder is created).
+void writePruneSweep(const PruneSweepRecord& record);
+// Reads dir/pruning.json (DataError naming the file). `dir` in the result is the folder read.
+PruneSweepRecord readPruneSweep(const std::string& dir);
+// The folders directly below runDir holding a pruning.json, sorted by name (= by start time for
+// the GUI's pruning-STAMP folders).
+std::vector<std::string> findPruneSweeps(const std::string& runDir);
+
 }  // namespace scalelab

@@ -283,6 +283,145 @@ void from_json(const nlohmann::json& j, TrainSummary& s) {
     }
 }
 
+// --- Pruning sweeps ------------------------------------------------------------------------
+
+void to_json(ojson& j, const PruneRow& r) {
+    j = ojson::object();
+    j["method"] = r.method;
+    j["level"] = r.level;
+    j["scope"] = r.scope;
+    j["sparsity"] = r.sparsity;
+    j["params"] = r.params;
+    j["nonzero_params"] = r.nonzeroParams;
+    j["macs"] = r.macs;
+    j["sparse_macs"] = r.sparseMacs;
+    j["test_acc"] = r.accuracy;
+    j["test_loss"] = r.loss;
+    j["finetuned_acc"] = optional(r.finetunedAccuracy);
+    j["finetuned_loss"] = optional(r.finetunedLoss);
+    j["infer_images_per_s"] = r.inferImagesPerSec;
+    j["model_dir"] = r.modelDir;
+}
+
+void from_json(const nlohmann::json& j, PruneRow& r) {
+    constexpr int64_t kMax = int64_t(1) << 53;
+    r.method = enumName(enumFromJson<PruneMethod>(at(j, "method"), "field 'method'"));
+    r.level = number(at(j, "level"), "level");
+    if (!(r.level >= 0 && r.level < 1)) {
+        throw SpecError("field 'level' = " + std::to_string(r.level) +
+                        " must be a fraction in [0, 1)");
+    }
+    r.scope = text(at(j, "scope"), "scope");
+    r.sparsity = fraction(number(at(j, "sparsity"), "sparsity"), "sparsity");
+    r.params = integer(j, "params", 0, kMax);
+    r.nonzeroParams = integer(j, "nonzero_params", 0, kMax);
+    r.macs = integer(j, "macs", 0, kMax);
+    r.sparseMacs = integer(j, "sparse_macs", 0, kMax);
+    if (r.nonzeroParams > r.params) {
+        throw SpecError("field 'nonzero_params' = " + std::to_string(r.nonzeroParams) +
+                        " is more than 'params' = " + std::to_string(r.params));
+    }
+    r.accuracy = fraction(number(at(j, "test_acc"), "test_acc"), "test_acc");
+    r.loss = nonNegative(number(at(j, "test_loss"), "test_loss"), "test_loss");
+    r.finetunedAccuracy = fraction(optionalNumber(j, "finetuned_acc"), "finetuned_acc");
+    r.finetunedLoss = nonNegative(optionalNumber(j, "finetuned_loss"), "finetuned_loss", true);
+    r.inferImagesPerSec = nonNegative(number(at(j, "infer_images_per_s"), "infer_images_per_s"),
+                                      "infer_images_per_s");
+    r.modelDir = text(j, "model_dir", "");
+}
+
+void to_json(ojson& j, const PruneSweepOptions& o) {
+    j = ojson::object();
+    j["run_dir"] = o.runDir;
+    ojson methods = ojson::array();
+    for (PruneMethod m : o.methods) {
+        methods.push_back(enumName(m));
+    }
+    j["methods"] = methods;
+    j["levels"] = o.levels;
+    j["finetune_epochs"] = o.finetuneEpochs;
+    j["finetune_lr"] = o.finetuneLr;
+    j["finetune_subset"] = o.finetuneSubset;
+    j["test_subset"] = o.testSubset;
+    j["include_classifier"] = o.includeClassifier;
+    j["per_stage"] = o.perStage;
+    j["save_model_dir"] = o.saveModelDir;
+    j["speed_batch"] = o.speedBatch;
+}
+
+void from_json(const nlohmann::json& j, PruneSweepOptions& o) {
+    const PruneSweepOptions d;
+    constexpr int64_t kMax = int64_t(1) << 53;
+    o.runDir = text(at(j, "run_dir"), "run_dir");
+    o.methods.clear();
+    for (const auto& m : array(j, "methods")) {
+        o.methods.push_back(enumFromJson<PruneMethod>(m, "field 'methods'"));
+    }
+    o.levels.clear();
+    for (const auto& l : array(j, "levels")) {
+        const double v = number(l, "levels");
+        if (!(v >= 0 && v < 1)) {
+            throw SpecError("field 'levels' holds " + std::to_string(v) +
+                            "; levels are fractions in [0, 1)");
+        }
+        o.levels.push_back(v);
+    }
+    o.finetuneEpochs = integer(j, "finetune_epochs", d.finetuneEpochs, 0, kMax);
+    o.finetuneLr = nonNegative(number(j, "finetune_lr", d.finetuneLr), "finetune_lr");
+    o.finetuneSubset = integer(j, "finetune_subset", d.finetuneSubset, 0, kMax);
+    o.testSubset = integer(j, "test_subset", d.testSubset, 0, kMax);
+    o.includeClassifier = boolean(j, "include_classifier", d.includeClassifier);
+    o.perStage = boolean(j, "per_stage", d.perStage);
+    o.saveModelDir = text(j, "save_model_dir", "");
+    o.speedBatch = integer(j, "speed_batch", d.speedBatch, 1, kMax);
+}
+
+void to_json(ojson& j, const PruneSweepResult& r) {
+    j = ojson::object();
+    j["baseline_acc"] = r.baselineAccuracy;
+    j["baseline_infer_images_per_s"] = r.baselineImagesPerSec;
+    j["baseline_params"] = r.baselineParams;
+    j["baseline_macs"] = r.baselineMacs;
+    j["cancelled"] = r.cancelled;
+    j["status"] = r.status;
+    j["rows"] = r.rows;
+}
+
+void from_json(const nlohmann::json& j, PruneSweepResult& r) {
+    constexpr int64_t kMax = int64_t(1) << 53;
+    r.baselineAccuracy = fraction(number(at(j, "baseline_acc"), "baseline_acc"), "baseline_acc");
+    r.baselineImagesPerSec =
+        nonNegative(number(at(j, "baseline_infer_images_per_s"), "baseline_infer_images_per_s"),
+                    "baseline_infer_images_per_s");
+    r.baselineParams = integer(j, "baseline_params", 0, kMax);
+    r.baselineMacs = integer(j, "baseline_macs", 0, kMax);
+    r.cancelled = boolean(j, "cancelled", false);
+    r.status = text(j, "status", "");
+    r.rows.clear();
+    for (const auto& row : array(j, "rows")) {
+        r.rows.push_back(row.get<PruneRow>());
+    }
+}
+
+void to_json(ojson& j, const PruneSweepRecord& r) {
+    j = ojson::object();
+    j["format"] = "scalelab-pruning";
+    j["version"] = 1;
+    j["finished"] = r.finished;
+    j["options"] = r.options;
+    j["result"] = r.result;
+}
+
+void from_json(const nlohmann::json& j, PruneSweepRecord& r) {
+    if (text(at(j, "format"), "format") != "scalelab-pruning") {
+        throw SpecError("field 'format' is not \"scalelab-pruning\"");
+    }
+    integer(j, "version", 1, 1);
+    r.finished = boolean(j, "finished", false);
+    r.options = at(j, "options").get<PruneSweepOptions>();
+    r.result = at(j, "result").get<PruneSweepResult>();
+}
+
 // --- text -----------------------------------------------------------------------------------
 
 nlohmann::json parseJsonText(const std::string& text, const std::string& what) {
@@ -327,6 +466,13 @@ std::string trainSummaryToJson(const TrainSummary& summary) {
 }
 TrainSummary trainSummaryFromJson(const std::string& text, const std::string& what) {
     return recordFromJsonText<TrainSummary>(text, what + ": summary");
+}
+std::string pruneSweepToJson(const PruneSweepRecord& record) {
+    return ojson(record).dump(2);
+}
+PruneSweepRecord pruneSweepFromJson(const std::string& text, const std::string& what) {
+    PruneSweepRecord r = recordFromJsonText<PruneSweepRecord>(text, what);
+    return r;
 }
 std::string epochHistoryToJson(const std::vector<EpochMetrics>& history) {
     return ojson(history).dump();

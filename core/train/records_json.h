@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/prune/prune_api.h"
 #include "core/train/train_api.h"
 
 namespace scalelab {
@@ -26,6 +27,16 @@ void from_json(const nlohmann::json& j, EvalResult& r);
 void to_json(nlohmann::ordered_json& j, const TrainSummary& s);
 // Reads what to_json wrote; ScaleLab 0.1's summaries without "state" read their "completed" flag.
 void from_json(const nlohmann::json& j, TrainSummary& s);
+
+// Pruning sweeps (pruning.json, the session's copy): rows, options, result, record.
+void to_json(nlohmann::ordered_json& j, const PruneRow& r);
+void from_json(const nlohmann::json& j, PruneRow& r);
+void to_json(nlohmann::ordered_json& j, const PruneSweepOptions& o);
+void from_json(const nlohmann::json& j, PruneSweepOptions& o);
+void to_json(nlohmann::ordered_json& j, const PruneSweepResult& r);
+void from_json(const nlohmann::json& j, PruneSweepResult& r);
+void to_json(nlohmann::ordered_json& j, const PruneSweepRecord& r);
+void from_json(const nlohmann::json& j, PruneSweepRecord& r);
 
 // Parses JSON text, turning a syntax error into DataError naming `what`.
 nlohmann::json parseJsonText(const std::string& text, const std::string& what);

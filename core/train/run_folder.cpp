@@ -443,6 +443,70 @@ std::vector<std::string> findRunFolders(const std::string& dir, int depth) {
     return out;
 }
 
+void writeRunLabel(const std::string& dir, const RunLabel& label) {
+    nlohmann::ordered_json j;
+    j["name"] = label.name;
+    j["notes"] = label.notes;
+    writeFileAtomic(joinPath(dir, runfile::kLabel), j.dump(2) + "\n");
+}
+
+RunLabel readRunLabel(const std::string& dir) {
+    const std::string path = joinPath(dir, runfile::kLabel);
+    RunLabel label;
+    if (!fileExists(path)) {
+        return label;
+    }
+    const auto bytes = readFileBytes(path, kMaxJsonBytes);
+    const nlohmann::json j = parseJsonText(std::string(bytes.begin(), bytes.end()), path);
+    if (!j.is_object()) {
+        throw DataError(path + ": expected an object with 'name' and 'notes'");
+    }
+    for (const auto& [key, field] :
+         {std::pair{"name", &label.name}, std::pair{"notes", &label.notes}}) {
+        if (j.contains(key)) {
+            if (!j.at(key).is_string()) {
+                throw DataError(path + ": field '" + key + "' must be a string");
+            }
+            *field = j.at(key).get<std::string>();
+        }
+    }
+    return label;
+}
+
+// --- pruning sweeps --------------------------------------------------------------------------
+
+void writePruneSweep(const PruneSweepRecord& record) {
+    std::error_code ec;
+    fs::create_directories(record.dir, ec);
+    if (ec) {
+        throw Error(record.dir + ": cannot create the pruning folder (" + ec.message() + ")");
+    }
+    writeFileAtomic(joinPath(record.dir, runfile::kPruningCsv), pruneResultToCsv(record.result));
+    writeFileAtomic(joinPath(record.dir, runfile::kPruningJson), pruneSweepToJson(record));
+}
+
+PruneSweepRecord readPruneSweep(const std::string& dir) {
+    const std::string path = joinPath(dir, runfile::kPruningJson);
+    const auto bytes = readFileBytes(path, kMaxJsonBytes);
+    PruneSweepRecord r = pruneSweepFromJson(std::string(bytes.begin(), bytes.end()), path);
+    r.dir = dir;
+    return r;
+}
+
+std::vector<std::string> findPruneSweeps(const std::string& runDir) {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(runDir, ec)) {
+        std::error_code typeEc;
+        if (e.is_directory(typeEc) && !e.is_symlink(typeEc) &&
+            fileExists(joinPath(e.path().string(), runfile::kPruningJson))) {
+            out.push_back(e.path().string());
+        }
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
 TrainSummary readRunSummary(const std::string& dir) {
     const std::string path = joinPath(dir, runfile::kSummary);
     const auto bytes = readFileBytes(path, kMaxJsonBytes);

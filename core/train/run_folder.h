@@ -24,6 +24,9 @@ inline constexpr const char* kCheckpoint = "checkpoint.pt";
 inline constexpr const char* kWeights = "weights.pt";
 inline constexpr const char* kPlan = "plan.json";
 inline constexpr const char* kChecksums = "checksums.json";
+inline constexpr const char* kPruningCsv = "pruning.csv";    // a pruning sweep's rows
+inline constexpr const char* kPruningJson = "pruning.json";  // the sweep as a record
+inline constexpr const char* kLabel = "label.json";          // the name and notes people gave it
 }  // namespace runfile
 
 // config.json: the config (records_json's mapping) plus `extra` fields (normalization, resolved
@@ -65,6 +68,16 @@ RunFolderRecord readRunFolder(const std::string& dir);
 // (up to `depth` levels) that does, sorted by path. Pruned-model records (plan.json next to a
 // config with "pruned_from") are included: they evaluate like runs.
 std::vector<std::string> findRunFolders(const std::string& dir, int depth = 3);
+
+// label.json: the name and notes/tags a person gave the run in the lab (the session keeps them
+// too, so they survive a re-import). Absent file: both empty. DataError naming the file when
+// malformed.
+struct RunLabel {
+    std::string name;   // "" = the lab's own "#N model" name
+    std::string notes;  // free text: notes and tags
+};
+void writeRunLabel(const std::string& dir, const RunLabel& label);
+RunLabel readRunLabel(const std::string& dir);
 
 // Marks summary.json failed with the reason, keeping what it holds, where it can still be
 // written (a full disk may refuse that too: then nothing happens). Needs config.json.

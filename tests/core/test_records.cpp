@@ -166,3 +166,107 @@ TEST(Records, AFailedRunReadsFailedAndKeepsWhatItHad) {
     EXPECT_EQ(back.state, RunState::Failed);
     EXPECT_EQ(recordedRunState(dir.path()).first, RunState::Failed);
 }
+
+namespace {
+
+PruneSweepRecord sampleSweep(const std::string& dir) {
+    PruneSweepRecord r;
+    r.dir = dir;
+    r.options.runDir = "/runs/run-001";
+    r.options.methods = {PruneMethod::MagnitudeGlobal, PruneMethod::L1Structured};
+    r.options.levels = {0, 0.5};
+    r.options.finetuneEpochs = 1;
+    r.options.perStage = true;
+    r.result.baselineAccuracy = 0.8125;
+    r.result.baselineImagesPerSec = 1234.5;
+    r.result.baselineParams = 1000;
+    r.result.baselineMacs = 50000;
+    r.result.status = "completed";
+    PruneRow row;
+    row.method = "l1-structured";
+    row.level = 0.5;
+    row.scope = "stage 2";
+    row.sparsity = 0.49;
+    row.params = 600;
+    row.nonzeroParams = 600;
+    row.macs = 30000;
+    row.sparseMacs = 30000;
+    row.accuracy = 0.5;
+    row.loss = 1.25;
+    row.finetunedAccuracy = 0.75;
+    row.finetunedLoss = 0.6;
+    row.inferImagesPerSec = 2000;
+    row.modelDir = dir + "/l1-structured-0.50-stage2";
+    r.result.rows = {row, row};
+    r.result.rows[1].finetunedAccuracy = -1;  // no fine-tuning: written as null
+    r.result.rows[1].finetunedLoss = -1;
+    r.finished = true;
+    return r;
+}
+
+}  // namespace
+
+// Issue 11, point 1: a pruning sweep is kept in the run folder (pruning.csv + pruning.json) and
+// reads back exactly; the session keeps the same record.
+TEST(Records, APruningSweepRoundTripsThroughItsFolder) {
+    test::TempDir run;
+    const std::string dir = run.file("pruning-20261130-120000");
+    const PruneSweepRecord r = sampleSweep(dir);
+    writePruneSweep(r);
+    EXPECT_TRUE(fileExists(dir + "/pruning.csv"));
+    EXPECT_EQ(findPruneSweeps(run.path()), std::vector<std::string>{dir});
+    const PruneSweepRecord back = readPruneSweep(dir);
+    EXPECT_EQ(back.dir, dir);
+    EXPECT_TRUE(back.finished);
+    EXPECT_EQ(back.options.methods, r.options.methods);
+    EXPECT_EQ(back.options.levels, r.options.levels);
+    EXPECT_EQ(back.options.finetuneEpochs, 1);
+    EXPECT_TRUE(back.options.perStage);
+    EXPECT_DOUBLE_EQ(back.result.baselineAccuracy, 0.8125);
+    EXPECT_EQ(back.result.baselineMacs, 50000);
+    ASSERT_EQ(back.result.rows.size(), 2u);
+    EXPECT_EQ(back.result.rows[0].scope, "stage 2");
+    EXPECT_DOUBLE_EQ(back.result.rows[0].finetunedAccuracy, 0.75);
+    EXPECT_DOUBLE_EQ(back.result.rows[1].finetunedAccuracy, -1);
+    EXPECT_EQ(back.result.rows[0].modelDir, r.result.rows[0].modelDir);
+    // The JSON text is the same after a second trip (nothing lost or reordered).
+    EXPECT_EQ(pruneSweepToJson(back).substr(0, 40), pruneSweepToJson(r).substr(0, 40));
+}
+
+TEST(Records, PruningRecordFieldsAreCheckedByName) {
+    const std::string good = pruneSweepToJson(sampleSweep("/x"));
+    auto damaged = [&](const std::function<void(nlohmann::json&)>& edit) {
+        nlohmann::json j = nlohmann::json::parse(good);
+        edit(j);
+        return messageOf([&] { pruneSweepFromJson(j.dump(), "pruning.json"); });
+    };
+    EXPECT_NE(damaged([](auto& j) { j["result"]["rows"][0]["test_acc"] = 1.5; }).find("test_acc"),
+              std::string::npos);
+    EXPECT_NE(damaged([](auto& j) { j["result"]["rows"][0]["macs"] = -5; }).find("macs"),
+              std::string::npos);
+    EXPECT_NE(damaged([](auto& j) { j["result"]["rows"][0]["method"] = "random"; }).find("method"),
+              std::string::npos);
+    EXPECT_NE(damaged([](auto& j) { j["result"]["rows"][1]["level"] = 1.0; }).find("level"),
+              std::string::npos);
+    EXPECT_NE(damaged([](auto& j) {
+                  j["result"]["rows"][0]["nonzero_params"] = 601;
+              }).find("nonzero_params"),
+              std::string::npos);
+    EXPECT_NE(damaged([](auto& j) { j["result"]["baseline_acc"] = "high"; }).find("baseline_acc"),
+              std::string::npos);
+    EXPECT_NE(damaged([](auto& j) { j["format"] = "scalelab-session"; }).find("format"),
+              std::string::npos);
+    EXPECT_NE(messageOf([] { pruneSweepFromJson("{", "pruning.json"); }).find("not valid JSON"),
+              std::string::npos);
+}
+
+TEST(Records, ARunLabelIsKeptInTheRunFolder) {
+    test::TempDir run;
+    EXPECT_EQ(readRunLabel(run.path()).name, "");  // no label.json: nothing given
+    writeRunLabel(run.path(), {"baseline B0", "lr sweep; tag:keep"});
+    const RunLabel back = readRunLabel(run.path());
+    EXPECT_EQ(back.name, "baseline B0");
+    EXPECT_EQ(back.notes, "lr sweep; tag:keep");
+    writeFileAtomic(run.file("label.json"), std::string("{\"name\": 3}"));
+    EXPECT_NE(messageOf([&] { readRunLabel(run.path()); }).find("'name'"), std::string::npos);
+}
