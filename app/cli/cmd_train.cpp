@@ -31,9 +31,16 @@ std::string pct(double fraction) {
 
 nlohmann::ordered_json progressJson(const TrainProgress& p) {
     nlohmann::ordered_json j;
-    j["event"] = p.kind == TrainProgress::Kind::Batch   ? "batch"
-                 : p.kind == TrainProgress::Kind::Epoch ? "epoch"
-                                                        : "finished";
+    j["event"] = p.kind == TrainProgress::Kind::Preparing ? "preparing"
+                 : p.kind == TrainProgress::Kind::Batch   ? "batch"
+                 : p.kind == TrainProgress::Kind::Epoch   ? "epoch"
+                                                          : "finished";
+    if (p.kind == TrainProgress::Kind::Preparing) {
+        j["phase"] = p.phase;
+        j["done"] = p.phaseDone;
+        j["total"] = p.phaseTotal;
+        return j;
+    }
     j["epoch"] = p.epoch;
     j["epochs"] = p.epochs;
     if (p.kind != TrainProgress::Kind::Finished) {
@@ -107,7 +114,13 @@ TrainHooks makeHooks(bool jsonl, TerminalProgress& bar) {
             bar.finish();
             std::fprintf(stderr, "warning: %s\n", p.warning.c_str());
         }
-        if (p.kind == TrainProgress::Kind::Batch) {
+        if (p.kind == TrainProgress::Kind::Preparing) {
+            bar.setLabel(p.phase);
+            bar.callback()(p.phaseDone, p.phaseTotal);
+            if (p.phaseDone >= p.phaseTotal) {
+                bar.finish();
+            }
+        } else if (p.kind == TrainProgress::Kind::Batch) {
             bar.setLabel("epoch " + std::to_string(p.epoch) + "/" + std::to_string(p.epochs) +
                          "  loss " + std::to_string(p.trainLoss).substr(0, 6) + "  acc " +
                          pct(p.trainAccuracy) + "  " + std::to_string(int(p.imagesPerSec)) +

@@ -43,7 +43,8 @@ torch::Tensor toIndexTensor(std::vector<int64_t> v) {
 
 }  // namespace
 
-torch::Tensor resizeImagesU8(const torch::Tensor& imagesU8, int64_t side) {
+torch::Tensor resizeImagesU8(const torch::Tensor& imagesU8, int64_t side,
+                             const ProgressFn& progress) {
     TORCH_CHECK(imagesU8.dim() == 4 && imagesU8.scalar_type() == torch::kUInt8,
                 "resizeImagesU8 needs a uint8 [N,C,H,W] tensor");
     if (side < 1) {
@@ -58,8 +59,9 @@ torch::Tensor resizeImagesU8(const torch::Tensor& imagesU8, int64_t side) {
     torch::Tensor out = torch::empty({n, c, side, side}, torch::kUInt8);
     // ~64 MB of float work per chunk, whatever the resolution.
     const int64_t perImage = c * std::max(imagesU8.size(2) * imagesU8.size(3), side * side) * 4;
+    // At most 1024 images, so progress moves at least every few hundred ms.
     const int64_t chunk =
-        std::max<int64_t>(1, (int64_t(64) << 20) / std::max<int64_t>(perImage, 1));
+        std::clamp<int64_t>((int64_t(64) << 20) / std::max<int64_t>(perImage, 1), 1, 1024);
     for (int64_t start = 0; start < n; start += chunk) {
         const int64_t len = std::min(chunk, n - start);
         auto x = imagesU8.narrow(0, start, len).to(torch::kFloat32);
@@ -69,6 +71,7 @@ torch::Tensor resizeImagesU8(const torch::Tensor& imagesU8, int64_t side) {
                                        .align_corners(false)
                                        .antialias(shrinking));
         out.narrow(0, start, len).copy_(y.round_().clamp_(0, 255));
+        reportProgress(progress, start + len, n);
     }
     return out;
 }
@@ -232,7 +235,7 @@ torch::Tensor DataPipeline::labels(Part part) const {
     return src.index_select(0, indices(part));
 }
 
-torch::Tensor DataPipeline::images(Part part, int64_t resolution) {
+torch::Tensor DataPipeline::images(Part part, int64_t resolution, const ProgressFn& progress) {
     if (resolution < 1) {
         throw SpecError("resolution " + std::to_string(resolution) + " px must be at least 1");
     }
@@ -243,7 +246,7 @@ torch::Tensor DataPipeline::images(Part part, int64_t resolution) {
         return it->second;
     }
     const auto& src = part == Part::Test ? dataset_->testImages : dataset_->trainImages;
-    torch::Tensor out = resizeImagesU8(src.index_select(0, indices(part)), resolution);
+    torch::Tensor out = resizeImagesU8(src.index_select(0, indices(part)), resolution, progress);
     cache_.emplace(key, out);
     return out;
 }

@@ -75,7 +75,9 @@ public:
 
     // The part's images at resolution x resolution px, uint8 [N,C,R,R]. Resized (bilinear,
     // antialiased when shrinking) once per part and resolution, then served from the cache.
-    torch::Tensor images(Part part, int64_t resolution);
+    // `progress` (images resized, of all) is called while a resize runs; false cancels it
+    // (Cancelled), leaving the cache as it was.
+    torch::Tensor images(Part part, int64_t resolution, const ProgressFn& progress = {});
     // How many resized copies the cache holds (for tests and memory readouts).
     size_t cachedResolutions() const;
 
@@ -91,8 +93,9 @@ private:
 };
 
 // Resizes uint8 [N,C,H,W] images to side x side (bilinear; antialiased when shrinking), rounding
-// back to uint8. Processes chunks so memory stays bounded.
-torch::Tensor resizeImagesU8(const torch::Tensor& imagesU8, int64_t side);
+// back to uint8. Processes chunks so memory stays bounded; reports (images done, all) after each.
+torch::Tensor resizeImagesU8(const torch::Tensor& imagesU8, int64_t side,
+                             const ProgressFn& progress = {});
 
 // A deterministic permutation of 0..n-1 (Fisher-Yates on mt19937_64), the same on every platform.
 std::vector<int64_t> seededPermutation(int64_t n, uint64_t seed);

@@ -63,7 +63,8 @@ struct EpochMetrics {
 // One progress event. Batch events come every progressEveryBatches batches, epoch events after
 // each epoch's validation, and one Finished event at the end.
 struct TrainProgress {
-    enum class Kind { Batch, Epoch, Finished };
+    // Preparing: loading and resizing the data before the first batch (phase, done, total).
+    enum class Kind { Preparing, Batch, Epoch, Finished };
     Kind kind = Kind::Batch;
     int64_t epoch = 0;   // 1-based epoch this event belongs to
     int64_t epochs = 0;  // planned epochs
@@ -80,6 +81,10 @@ struct TrainProgress {
     std::string status;        // Finished: the run's final status
     EpochMetrics metrics;      // Epoch events: the epoch as recorded in metrics.csv
     std::string warning;       // set on the event that raised it (e.g. a loss far above chance)
+    std::string phase;         // Preparing: "loading fashion-mnist", "resizing 3,000 training
+                               // images to 32 px"
+    int64_t phaseDone = 0;     // Preparing: items of this phase done (files' bytes or images)
+    int64_t phaseTotal = 0;    // Preparing: of this many
 };
 
 struct EvalResult {

@@ -24,6 +24,7 @@
 #include "core/runtime.h"
 #include "core/train/device.h"
 #include "core/train/epoch_loop.h"
+#include "core/train/eta.h"
 #include "core/train/records_json.h"
 #include "core/train/run_folder.h"
 #include "core/train/run_loader.h"
@@ -162,10 +163,53 @@ EvalResult evaluate(ScaleModel& model, DataPipeline& data, Part part, const Trai
 }
 
 // Where a run's images come from: a dataset object, or the config's spec loaded (with progress).
+// A progress callback for one preparing phase: forwards to hooks.loading (which may refuse),
+// honours the Stop flag, and sends Preparing events (at most one per percent) to hooks.progress.
+ProgressFn preparingPhase(const TrainConfig& c, const TrainHooks& hooks, const std::string& phase,
+                          bool callLoading) {
+    auto lastPercent = std::make_shared<int64_t>(-1);
+    return [&c, &hooks, phase, callLoading, lastPercent](int64_t done, int64_t total) {
+        if (callLoading && hooks.loading && !hooks.loading(done, total)) {
+            return false;
+        }
+        if (hooks.cancel && hooks.cancel->load()) {
+            return false;
+        }
+        const int64_t percent = total > 0 ? 100 * done / total : 0;
+        if (!hooks.progress || percent == *lastPercent) {
+            return true;
+        }
+        *lastPercent = percent;
+        TrainProgress p;
+        p.kind = TrainProgress::Kind::Preparing;
+        p.epochs = c.epochs;
+        p.phase = phase;
+        p.phaseDone = done;
+        p.phaseTotal = total;
+        return hooks.progress(p);
+    };
+}
+
 std::shared_ptr<const Dataset> obtainDataset(const TrainConfig& c,
                                              std::shared_ptr<const Dataset> given,
                                              const TrainHooks& hooks) {
-    return given ? given : loadDatasetCached(parseDatasetSpec(c.dataset), hooks.loading);
+    if (given) {
+        return given;
+    }
+    return loadDatasetCached(parseDatasetSpec(c.dataset),
+                             preparingPhase(c, hooks, "loading " + c.dataset, true));
+}
+
+// "3,000"
+std::string withThousands(int64_t n) {
+    std::string digits = std::to_string(n), out;
+    for (size_t i = 0; i < digits.size(); ++i) {
+        if (i > 0 && (digits.size() - i) % 3 == 0) {
+            out += ',';
+        }
+        out += digits[i];
+    }
+    return out;
 }
 
 TrainSummary runTrainingLocked(const TrainConfig& c, const std::string& dir,
@@ -294,31 +338,54 @@ TrainSummary runTrainingLocked(const TrainConfig& c, const std::string& dir,
     }
     s.epochsDone = startEpoch;
 
-    // Prepare (resize once) the splits at the model's resolution before timing anything.
-    data.images(Part::Train, c.model.resolution);
     const int64_t perEpoch = batchesPerEpoch(data.size(Part::Train), c.batchSize);
     const int64_t totalBatches = perEpoch * c.epochs;
-
-    const auto runStart = Clock::now();
-    int64_t batchesThisSession = 0;
-    bool lossWarned = false;
     std::string stopStatus;
     RunState stopState = RunState::Running;
+
+    // Prepare (resize once) every split at the model's resolution before timing anything, as
+    // its own phase with progress: at 224 px this takes longer than an epoch of a small model.
+    try {
+        for (const auto& [part, what] :
+             {std::pair{Part::Train, "training"}, std::pair{Part::Validation, "validation"},
+              std::pair{Part::Test, "test"}}) {
+            if (data.size(part) > 0) {
+                const std::string phase = "resizing " + withThousands(data.size(part)) + " " +
+                                          what + " images to " +
+                                          std::to_string(c.model.resolution) + " px";
+                data.images(part, c.model.resolution, preparingPhase(c, hooks, phase, false));
+            }
+        }
+    } catch (const Cancelled&) {
+        stopState = RunState::Cancelled;
+        stopStatus = "cancelled while preparing the data (no epoch trained in this session)";
+    }
+
+    const auto runStart = Clock::now();
+    bool lossWarned = false;
     auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - runStart).count(); };
-    auto eta = [&](int64_t batchesDone) {
-        return batchesThisSession
-                   ? elapsed() / double(batchesThisSession) * double(totalBatches - batchesDone)
-                   : 0.0;
+    auto trainBatchEquivalents = [&](Part part) {
+        return (data.size(part) + c.batchSize - 1) / c.batchSize;
     };
+    EtaEstimator etaModel(std::max<int64_t>(20, std::min<int64_t>(perEpoch, 200)),
+                          trainBatchEquivalents(Part::Validation),
+                          trainBatchEquivalents(Part::Test));
+    auto eta = [&](int64_t batchesDone, int64_t epochsDone) {
+        return etaModel.secondsLeft(totalBatches - batchesDone, c.epochs - epochsDone);
+    };
+    auto lastBatchEnd = Clock::now();
 
     for (int64_t epoch = startEpoch + 1; epoch <= c.epochs && stopStatus.empty(); ++epoch) {
         const auto epochStart = Clock::now();
+        lastBatchEnd = epochStart;
         bool refused = false;  // the progress callback asked to stop
         std::string warning;   // raised in this batch, to go out with the next event
         EpochHooks eh;
         eh.cancel = hooks.cancel;
         eh.batchDone = [&](const EpochResult& r) {
-            ++batchesThisSession;
+            const auto now = Clock::now();
+            etaModel.addBatch(std::chrono::duration<double>(now - lastBatchEnd).count());
+            lastBatchEnd = now;
             // A first epoch whose loss climbs above twice chance (ln K) is a learning rate too
             // high for this model: say so while there is time to stop.
             const double chance = std::log(double(c.model.numClasses));
@@ -347,7 +414,7 @@ TrainSummary runTrainingLocked(const TrainConfig& c, const std::string& dir,
             p.lr = r.lr;
             p.imagesPerSec = double(r.seen) / std::max(r.seconds, 1e-9);
             p.elapsedSec = elapsed();
-            p.etaSec = eta((epoch - 1) * perEpoch + r.batches);
+            p.etaSec = eta((epoch - 1) * perEpoch + r.batches, epoch - 1);
             p.warning = warning;
             warning.clear();
             refused = !hooks.progress(p);
@@ -421,6 +488,7 @@ TrainSummary runTrainingLocked(const TrainConfig& c, const std::string& dir,
         s.status = "running: epoch " + std::to_string(epoch) + " of " + std::to_string(c.epochs);
         writeRunSummary(dir, c, s, device.str());
 
+        etaModel.addEpochEnd(std::chrono::duration<double>(Clock::now() - lastBatchEnd).count());
         TrainProgress p;
         p.kind = TrainProgress::Kind::Epoch;
         p.epoch = epoch;
@@ -435,7 +503,7 @@ TrainSummary runTrainingLocked(const TrainConfig& c, const std::string& dir,
         p.imagesPerSec = m.imagesPerSec;
         p.metrics = m;
         p.elapsedSec = elapsed();
-        p.etaSec = eta(epoch * perEpoch);
+        p.etaSec = eta(epoch * perEpoch, epoch);
         if (hooks.progress && !hooks.progress(p) && epoch < c.epochs && stopStatus.empty()) {
             stopState = RunState::Cancelled;
             stopStatus = "cancelled after epoch " + std::to_string(epoch);

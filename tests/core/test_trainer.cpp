@@ -12,6 +12,7 @@
 #include "core/data/file_io.h"
 #include "core/error.h"
 #include "core/progress.h"
+#include "core/train/run_folder.h"
 #include "core/train/run_loader.h"
 #include "core/train/train_api.h"
 #include "tests/core/synthetic_data.h"
@@ -279,4 +280,61 @@ TEST(Trainer, ALossAboveTwiceChanceWarns) {
     // A sane learning rate raises none.
     const TrainSummary fine = trainRun(smallConfig(640, 1), dir.file("fine"), {}, data());
     EXPECT_TRUE(fine.warnings.empty()) << fine.warnings[0];
+}
+
+// Issue 11, point 6: data preparation is its own phase with progress, before any batch, and
+// Stop during it ends the run as cancelled with readable files.
+TEST(Trainer, PreparingTheDataIsAPhaseWithProgress) {
+    test::TempDir dir;
+    TrainConfig c = smallConfig(300, 1);
+    c.split.testSubset = 200;
+    c.model = modelSpecFromName("resnet-cifar-8", 1, 10, 32);  // 28 -> 32 px: a real resize
+    std::vector<TrainProgress> events;
+    TrainHooks hooks;
+    hooks.progress = [&](const TrainProgress& p) {
+        events.push_back(p);
+        return true;
+    };
+    const TrainSummary s = trainRun(c, dir.file("run"), hooks, data());
+    ASSERT_TRUE(s.completed) << s.status;
+    ASSERT_FALSE(events.empty());
+    EXPECT_EQ(events.front().kind, TrainProgress::Kind::Preparing);
+    bool sawTrainDone = false, batchSeen = false;
+    for (const TrainProgress& p : events) {
+        if (p.kind == TrainProgress::Kind::Preparing) {
+            EXPECT_FALSE(batchSeen) << "preparing after training started: " << p.phase;
+            EXPECT_LE(p.phaseDone, p.phaseTotal);
+            if (p.phase.rfind("resizing ", 0) == 0 &&
+                p.phase.find(" training images to 32 px") != std::string::npos &&
+                p.phaseTotal > 0 && p.phaseDone == p.phaseTotal) {
+                sawTrainDone = true;
+            }
+        } else {
+            batchSeen = true;
+        }
+    }
+    EXPECT_TRUE(sawTrainDone) << "no finished 'resizing N training images to 32 px' phase";
+    // Every batch event after the first has an ETA (the moving average knows a batch).
+    for (const TrainProgress& p : events) {
+        if (p.kind == TrainProgress::Kind::Batch && p.batch > 1) {
+            EXPECT_GT(p.etaSec, 0) << "batch " << p.batch;
+        }
+    }
+}
+
+TEST(Trainer, StopWhilePreparingEndsCancelled) {
+    test::TempDir dir;
+    TrainConfig c = smallConfig(1000, 1);
+    c.model = modelSpecFromName("resnet-cifar-8", 1, 10, 32);
+    TrainHooks hooks;
+    int batches = 0;
+    hooks.progress = [&](const TrainProgress& p) {
+        batches += p.kind == TrainProgress::Kind::Batch;
+        return p.kind != TrainProgress::Kind::Preparing;  // refuse at the first preparing event
+    };
+    const TrainSummary s = trainRun(c, dir.file("run"), hooks, data());
+    EXPECT_EQ(s.state, RunState::Cancelled);
+    EXPECT_EQ(s.status.rfind("cancelled while preparing the data", 0), 0u) << s.status;
+    EXPECT_EQ(batches, 0);
+    EXPECT_EQ(recordedRunState(dir.file("run")).first, RunState::Cancelled);
 }
