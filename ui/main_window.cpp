@@ -246,7 +246,11 @@ QWidget* MainWindow::buildRightPanel() {
     table_->verticalHeader()->setVisible(false);
     table_->setToolTip(
         tr("Select runs to overlay their curves in the Training tab and to see the "
-           "confusion matrix and stage costs of the first selected run"));
+           "confusion matrix and stage costs of the first selected run. Double-click a run's "
+           "name to rename it, its Notes cell to add notes or tags."));
+    table_->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed);
+    connect(tableModel_, &RunTableModel::labelProblem, this,
+            [this](const QString& m) { report(m); });
     compareSplitter_->addWidget(table_);
     compareTabs_ = new QTabWidget;
     paretoChart_ = new ParetoChart(session_);
@@ -488,7 +492,15 @@ void MainWindow::updateButtons() {
 void MainWindow::updateProgress() {
     updateButtons();
     const RunRecord* r = session_->find(controller_->currentRun());
-    if (r) {
+    if (r && !r->phase.isEmpty()) {
+        runLabel_->setText(tr("%1: preparing data — %2 (%3 %)")
+                               .arg(r->name, r->phase)
+                               .arg(int(r->phaseProgress * 100)));
+        runLabel_->setToolTip(runLabel_->text());
+        runProgress_->setValue(int(r->phaseProgress * 1000));
+        queueLabel_->setText(tr("Queue: ETA known after the first batches"));
+        queueProgress_->setValue(int(controller_->queueProgress() * 1000));
+    } else if (r) {
         const EpochMetrics* last = r->history.empty() ? nullptr : &r->history.back();
         runLabel_->setText(
             tr("%1: %2 % · %3 img/s · ETA %4%5")
@@ -752,8 +764,24 @@ QString MainWindow::importRunFolders(const QString& path) {
                 r.summary.macs = r.macs;
                 r.progress = rec.summary.state == RunState::Completed ? 1.0 : 0.0;
             } else {
-                r.status = tr("interrupted after %n epoch(s) (resume it with the CLI)", nullptr,
+                r.status = tr("interrupted after %n epoch(s) (Run → Resume continues it)", nullptr,
                               int(rec.history.size()));
+            }
+            // What people gave it and what was done with it: its label and pruning sweeps. A
+            // damaged one is named; the run itself still comes in.
+            try {
+                const RunLabel label = readRunLabel(dir);
+                r.name = QString::fromStdString(label.name);
+                r.notes = QString::fromStdString(label.notes);
+            } catch (const Error& e) {
+                problems << QString::fromStdString(e.what());
+            }
+            for (const std::string& sweepDir : findPruneSweeps(dir)) {
+                try {
+                    r.pruning.push_back(readPruneSweep(sweepDir));
+                } catch (const Error& e) {
+                    problems << QString::fromStdString(e.what());
+                }
             }
             session_->importRun(r);
             ++imported;

@@ -22,6 +22,8 @@
 #include <QVBoxLayout>
 #include <memory>
 
+#include "core/train/run_folder.h"
+#include "ui/charts/chart_tools.h"
 #include "ui/charts/pruning_chart.h"
 #include "ui/job_runner.h"
 #include "ui/run_picker.h"
@@ -123,12 +125,62 @@ PruningPanel::PruningPanel(Session* session, JobRunner* jobs, QWidget* parent)
     });
     connect(session_, &Session::runChanged, this, &PruningPanel::refreshRuns);
     connect(session_, &Session::runsReset, this, &PruningPanel::refreshRuns);
+    connect(run_, &QComboBox::currentIndexChanged, this, &PruningPanel::showStoredSweep);
     refreshRuns();
 }
 
 void PruningPanel::refreshRuns() {
     fillFinishedRuns(run_, *session_);
     start_->setEnabled(!running_ && run_->count() > 0);
+    showStoredSweep();
+}
+
+void PruningPanel::showStoredSweep() {
+    if (running_) {
+        return;
+    }
+    const RunRecord* r = session_->find(run_->currentData().toInt());
+    if (!r || r->pruning.empty()) {
+        if (!shownDir_.isEmpty()) {
+            shownDir_.clear();
+            result_ = PruneSweepResult{};
+            table_->setRowCount(0);
+            chart_->setRows({}, -1);
+            status_->clear();
+        }
+        return;
+    }
+    const PruneSweepRecord& sweep = r->pruning.back();
+    const QString dir = QString::fromStdString(sweep.dir);
+    if (dir == shownDir_ && result_.rows.size() == sweep.result.rows.size()) {
+        return;
+    }
+    shownDir_ = dir;
+    result_ = sweep.result;
+    table_->setRowCount(0);
+    for (const PruneRow& row : result_.rows) {
+        appendTableRow(row);
+    }
+    chart_->setRows(result_.rows, sweep.finished ? result_.baselineAccuracy : -1);
+    progress_->setValue(sweep.finished ? 1000 : 0);
+    status_->setText(tr("%1 row(s) of the sweep recorded in %2 (%3)")
+                         .arg(result_.rows.size())
+                         .arg(dir)
+                         .arg(sweep.finished ? QString::fromStdString(result_.status)
+                                             : tr("it did not finish: the app closed while it "
+                                                  "ran")));
+}
+
+QString PruningPanel::keepRecord() {
+    record_.result.rows = result_.rows;
+    session_->setPruneSweep(recordRunId_, record_);
+    try {
+        writePruneSweep(record_);
+    } catch (const std::exception&) {
+        return tr("%1: the pruning rows could not be written (they are kept in the session)")
+            .arg(QString::fromStdString(record_.dir));
+    }
+    return {};
 }
 
 void PruningPanel::selectRun(int id) {
@@ -201,6 +253,11 @@ QString PruningPanel::startSweep() {
     result_ = PruneSweepResult{};
     table_->setRowCount(0);
     chart_->setRows({}, -1);
+    record_ = PruneSweepRecord{};
+    record_.dir = o.saveModelDir;
+    record_.options = o;
+    recordRunId_ = r->id;
+    shownDir_ = outputDir_;
     running_ = true;
     start_->setEnabled(false);
     stop_->setEnabled(true);
@@ -243,11 +300,17 @@ QString PruningPanel::startSweep() {
             stop_->setEnabled(false);
             start_->setEnabled(run_->count() > 0);
             if (!error->isEmpty()) {
+                record_.result.status = ("failed: " + *error).toStdString();
+                record_.finished = true;
+                keepRecord();
                 fail(*error);
                 Q_EMIT sweepFinished("failed: " + *error);
                 return;
             }
             result_ = *shared;
+            record_.result = result_;
+            record_.finished = true;
+            const QString writeProblem = keepRecord();
             chart_->setRows(result_.rows, result_.baselineAccuracy);
             progress_->setValue(1000);
             status_->setText(
@@ -258,6 +321,9 @@ QString PruningPanel::startSweep() {
                     .arg(result_.baselineAccuracy * 100, 0, 'f', 2)
                     .arg(result_.baselineImagesPerSec, 0, 'f', 0)
                     .arg(outputDir_));
+            if (!writeProblem.isEmpty()) {
+                fail(writeProblem);
+            }
             Q_EMIT sweepFinished(QString::fromStdString(result_.status));
         });
     return {};
@@ -272,6 +338,14 @@ void PruningPanel::stop() {
 
 void PruningPanel::addRow(const PruneRow& r) {
     result_.rows.push_back(r);
+    appendTableRow(r);
+    chart_->setRows(result_.rows, -1);
+    if (const QString problem = keepRecord(); !problem.isEmpty()) {
+        fail(problem);
+    }
+}
+
+void PruningPanel::appendTableRow(const PruneRow& r) {
     const int i = table_->rowCount();
     table_->insertRow(i);
     auto set = [&](int col, const QString& text) {
@@ -281,12 +355,14 @@ void PruningPanel::addRow(const PruneRow& r) {
     set(1, QString::number(r.level, 'f', 2));
     set(2, QString::fromStdString(r.scope));
     set(3, QString("%1 %").arg(r.sparsity * 100, 0, 'f', 1));
-    set(4, QLocale().toString(qlonglong(r.macs)));
+    set(4, compactCount(double(r.macs)));
+    table_->item(i, 4)->setToolTip(
+        tr("%1 MACs per image as it runs (dense kernels); a sparse kernel would need %2")
+            .arg(exactCount(r.macs), exactCount(r.sparseMacs)));
     set(5, QString("%1 %").arg(r.accuracy * 100, 0, 'f', 2));
     set(6, r.finetunedAccuracy < 0 ? QString("-")
                                    : QString("%1 %").arg(r.finetunedAccuracy * 100, 0, 'f', 2));
     set(7, QString::number(r.inferImagesPerSec, 'f', 0));
-    chart_->setRows(result_.rows, -1);
 }
 
 QString PruningPanel::exportCsv(const QString& path) {

@@ -52,6 +52,12 @@ Q_SIGNALS:
 private:
     void refreshRuns();
     void addRow(const PruneRow& row);
+    void appendTableRow(const PruneRow& row);
+    // Shows the latest recorded sweep of the selected run (after a reopen, an import, or when
+    // another run is picked); nothing changes while a sweep runs.
+    void showStoredSweep();
+    // Writes the sweep so far into its folder and the session ("" or the problem).
+    QString keepRecord();
     QString fail(const QString& message);
 
     Session* session_;
@@ -71,6 +77,9 @@ private:
     QTableWidget* table_ = nullptr;
     PruningChart* chart_ = nullptr;
     PruneSweepResult result_;
+    PruneSweepRecord record_;  // the sweep running or last run, as written to its folder
+    int recordRunId_ = 0;      // the session run it belongs to
+    QString shownDir_;         // folder of the sweep the table and chart show ("" none)
     QString outputDir_;
     bool running_ = false;
 };

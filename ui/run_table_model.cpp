@@ -1,10 +1,15 @@
 #include "ui/run_table_model.h"
 
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLocale>
 #include <QSaveFile>
 
 #include "core/models/analysis.h"
 #include "core/models/arch_plan.h"
+#include "ui/charts/chart_tools.h"
 #include "ui/session.h"
 
 namespace scalelab::ui {
@@ -59,6 +64,13 @@ QString depthText(const RunRecord& r) {
     return s.depth == 1.0 ? blocks : QString("%1 (d %2)").arg(blocks).arg(s.depth, 0, 'f', 2);
 }
 
+// "fashion-mnist", or a folder's last part for a path.
+QString datasetText(const RunRecord& r) {
+    const QString d = QString::fromStdString(r.config.dataset);
+    const QString name = QFileInfo(d).fileName();
+    return d.contains('/') && !name.isEmpty() ? name : d;
+}
+
 QString pct(double v) {
     return v < 0 ? QString("-") : QString("%1 %").arg(v * 100, 0, 'f', 2);
 }
@@ -85,6 +97,10 @@ QVariant RunTableModel::data(const QModelIndex& index, int role) const {
         switch (index.column()) {
             case Name:
                 return r.id;
+            case Dataset:
+                return datasetText(r);
+            case Notes:
+                return r.notes;
             case Scaling:
                 return r.scaling;
             case Depth:
@@ -109,14 +125,18 @@ QVariant RunTableModel::data(const QModelIndex& index, int role) const {
         switch (index.column()) {
             case Name:
                 return r.name;
+            case Dataset:
+                return datasetText(r);
+            case Notes:
+                return r.notes;
             case Scaling:
                 return r.scaling;
             case Depth:
                 return depthText(r);
             case Params:
-                return QString::fromStdString(humanCount(double(r.params)));
+                return compactCount(double(r.params));
             case Macs:
-                return QString::fromStdString(humanCount(double(r.macs)));
+                return compactCount(double(r.macs));
             case BestVal:
                 return pct(r.bestValAccuracy());
             case Test:
@@ -137,16 +157,30 @@ QVariant RunTableModel::data(const QModelIndex& index, int role) const {
         index.column() <= ImagesPerSec) {
         return int(Qt::AlignRight | Qt::AlignVCenter);
     }
+    if (role == Qt::EditRole && (index.column() == Name || index.column() == Notes)) {
+        return index.column() == Name ? r.name : r.notes;
+    }
     if (role == Qt::ToolTipRole) {
         if (index.column() == Macs) {
             return tr("%1 multiply-accumulates per image (conv + linear); FLOPs = 2 x MACs = %2")
-                .arg(QLocale().toString(qlonglong(r.macs)))
-                .arg(QString::fromStdString(humanCount(2.0 * double(r.macs))));
+                .arg(exactCount(r.macs), exactCount(2 * r.macs));
+        }
+        if (index.column() == Params) {
+            return tr("%1 learnable parameters").arg(exactCount(r.params));
+        }
+        if (index.column() == Dataset) {
+            return QString::fromStdString(r.config.dataset);
+        }
+        if (index.column() == Notes) {
+            return r.notes.isEmpty() ? tr("Double-click to add notes or tags") : r.notes;
         }
         if (index.column() == Status && !r.warning.isEmpty()) {
             return tr("Warning: %1\n%2").arg(r.warning, r.runDir);
         }
-        if (index.column() == Status || index.column() == Name) {
+        if (index.column() == Name) {
+            return tr("%1\nDouble-click to rename").arg(r.runDir);
+        }
+        if (index.column() == Status) {
             return r.runDir;
         }
     }
@@ -157,11 +191,11 @@ QVariant RunTableModel::headerData(int section, Qt::Orientation o, int role) con
     if (o != Qt::Horizontal) {
         return {};
     }
-    static const char* names[] = {"Model",    "Scaling (w/d/r or φ)",
-                                  "Depth",    "Params",
-                                  "MACs",     "Best val acc",
-                                  "Test acc", "Time",
-                                  "Images/s", "Status"};
+    static const char* names[] = {"Run",          "Dataset",  "Scaling (w/d/r or φ)",
+                                  "Depth",        "Params",   "MACs",
+                                  "Best val acc", "Test acc", "Time",
+                                  "Images/s",     "Status",   "Notes"};
+    static_assert(sizeof names / sizeof names[0] == ColumnCount);
     if (role == Qt::DisplayRole) {
         return tr(names[section]);
     }
@@ -173,6 +207,48 @@ QVariant RunTableModel::headerData(int section, Qt::Orientation o, int role) con
     return {};
 }
 
+Qt::ItemFlags RunTableModel::flags(const QModelIndex& index) const {
+    Qt::ItemFlags f = QAbstractTableModel::flags(index);
+    if (index.isValid() && (index.column() == Name || index.column() == Notes)) {
+        f |= Qt::ItemIsEditable;
+    }
+    return f;
+}
+
+bool RunTableModel::setData(const QModelIndex& index, const QVariant& value, int role) {
+    if (role != Qt::EditRole || !index.isValid() || index.row() >= session_->runs().size() ||
+        (index.column() != Name && index.column() != Notes)) {
+        return false;
+    }
+    const RunRecord& r = session_->runs()[index.row()];
+    const QString name = index.column() == Name ? value.toString() : r.name;
+    const QString notes = index.column() == Notes ? value.toString() : r.notes;
+    const QString problem = session_->setLabel(r.id, name, notes);
+    if (!problem.isEmpty()) {
+        Q_EMIT labelProblem(problem);
+    }
+    return problem.isEmpty();
+}
+
+namespace {
+
+// config.json's fields flattened: "lr", "model.width", ... (Qt's JSON orders keys by name).
+void flatten(const QJsonObject& o, const QString& prefix, QList<QPair<QString, QString>>& out) {
+    for (auto it = o.begin(); it != o.end(); ++it) {
+        const QString key = prefix + it.key();
+        if (it->isObject()) {
+            flatten(it->toObject(), key + ".", out);
+        } else if (it->isArray()) {
+            out.append({key, QString::fromUtf8(
+                                 QJsonDocument(it->toArray()).toJson(QJsonDocument::Compact))});
+        } else {
+            out.append({key, it->toVariant().toString()});
+        }
+    }
+}
+
+}  // namespace
+
 QString RunTableModel::exportCsv(const QString& path) const {
     QSaveFile f(path);
     if (!f.open(QIODevice::WriteOnly | QIODevice::Text)) {
@@ -182,25 +258,62 @@ QString RunTableModel::exportCsv(const QString& path) const {
         s.replace('"', "\"\"");
         return '"' + s + '"';
     };
+    // Every run's hyperparameters, the union of the keys in first-seen order.
+    QList<QList<QPair<QString, QString>>> configs;
+    QStringList keys;
+    for (const RunRecord& r : session_->runs()) {
+        QList<QPair<QString, QString>> fields;
+        flatten(QJsonDocument::fromJson(QByteArray::fromStdString(trainConfigToJson(r.config)))
+                    .object(),
+                QString(), fields);
+        for (const auto& [k, v] : fields) {
+            if (!keys.contains(k)) {
+                keys << k;
+            }
+        }
+        configs << fields;
+    }
     QByteArray out =
-        "id,model,scaling,depth,params,macs,flops,best_val_acc_pct,test_acc_pct,"
-        "seconds,images_per_s,status,run_dir\n";
+        "id,name,dataset,model,scaling,depth,params,macs,flops,best_val_acc_pct,test_acc_pct,"
+        "seconds,images_per_s,status,notes,run_dir";
+    for (const QString& k : keys) {
+        out += "," + quote("config." + k).toUtf8();
+    }
+    out += "\n";
+    int row = 0;
     for (const RunRecord& r : session_->runs()) {
         const double best = r.bestValAccuracy();
         const double test = r.testAccuracy();
-        out += QString("%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13\n")
-                   .arg(r.id)
-                   .arg(quote(QString::fromStdString(r.config.model.name)), quote(r.scaling),
-                        quote(depthText(r)))
-                   .arg(r.params)
-                   .arg(r.macs)
-                   .arg(2 * r.macs)
-                   .arg(best < 0 ? QString() : QString::number(best * 100, 'f', 3))
-                   .arg(test < 0 ? QString() : QString::number(test * 100, 'f', 3))
-                   .arg(wallSeconds(r), 0, 'f', 2)
-                   .arg(r.imagesPerSec, 0, 'f', 1)
-                   .arg(quote(r.status), quote(r.runDir))
-                   .toUtf8();
+        // Joined, not QString::arg-chained: a name or note holding "%1" stays as typed.
+        QStringList cells{QString::number(r.id),
+                          quote(r.name),
+                          quote(QString::fromStdString(r.config.dataset)),
+                          quote(QString::fromStdString(r.config.model.name)),
+                          quote(r.scaling),
+                          quote(depthText(r)),
+                          QString::number(r.params),
+                          QString::number(r.macs),
+                          QString::number(2 * r.macs),
+                          best < 0 ? QString() : QString::number(best * 100, 'f', 3),
+                          test < 0 ? QString() : QString::number(test * 100, 'f', 3),
+                          QString::number(wallSeconds(r), 'f', 2),
+                          QString::number(r.imagesPerSec, 'f', 1),
+                          quote(r.status),
+                          quote(r.notes),
+                          quote(r.runDir)};
+        out += cells.join(',').toUtf8();
+        const auto& fields = configs[row++];
+        for (const QString& k : keys) {
+            QString value;
+            for (const auto& [fk, fv] : fields) {
+                if (fk == k) {
+                    value = fv;
+                    break;
+                }
+            }
+            out += "," + quote(value).toUtf8();
+        }
+        out += "\n";
     }
     f.write(out);
     if (!f.commit()) {

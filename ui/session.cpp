@@ -8,6 +8,9 @@
 #include <QJsonObject>
 #include <QRegularExpression>
 #include <QSaveFile>
+#include <cmath>
+
+#include "core/train/run_folder.h"
 
 namespace scalelab::ui {
 
@@ -62,7 +65,9 @@ int Session::addRun(RunRecord run) {
 
 int Session::importRun(RunRecord run) {
     run.id = nextId_++;
-    run.name = QString("#%1 %2").arg(run.id).arg(QString::fromStdString(run.config.model.name));
+    if (run.name.trimmed().isEmpty()) {
+        run.name = QString("#%1 %2").arg(run.id).arg(QString::fromStdString(run.config.model.name));
+    }
     runs_.push_back(run);
     Q_EMIT runAdded(run.id);
     return run.id;
@@ -143,6 +148,13 @@ void Session::applyProgress(int id, const TrainProgress& p) {
         r->warning = QString::fromStdString(p.warning);
         Q_EMIT runWarning(id, r->warning);
     }
+    if (p.kind == TrainProgress::Kind::Preparing) {
+        r->phase = QString::fromStdString(p.phase);
+        r->phaseProgress = p.phaseTotal > 0 ? double(p.phaseDone) / double(p.phaseTotal) : 0;
+        Q_EMIT runChanged(id);
+        return;
+    }
+    r->phase.clear();
     if (p.kind == TrainProgress::Kind::Batch) {
         r->liveLoss.emplace_back(done, p.trainLoss);
         r->liveAccuracy.emplace_back(done, p.trainAccuracy);
@@ -194,6 +206,49 @@ void Session::markFailed(int id, const QString& message) {
     }
 }
 
+QString Session::setLabel(int id, const QString& name, const QString& notes) {
+    RunRecord* r = findMutable(id);
+    if (!r) {
+        return tr("No run %1 in this session").arg(id);
+    }
+    const QString trimmed = name.trimmed();
+    if (trimmed.isEmpty()) {
+        return tr("A run needs a name; %1 keeps its own").arg(r->name);
+    }
+    if (trimmed == r->name && notes == r->notes) {
+        return {};
+    }
+    r->name = trimmed;
+    r->notes = notes;
+    Q_EMIT runChanged(id);
+    if (QFileInfo(r->runDir).isDir()) {
+        try {
+            writeRunLabel(r->runDir.toStdString(), {trimmed.toStdString(), notes.toStdString()});
+        } catch (const std::exception&) {
+            return tr("%1: the name and notes are kept in the session but could not be written "
+                      "to the run folder (label.json)")
+                .arg(r->runDir);
+        }
+    }
+    return {};
+}
+
+void Session::setPruneSweep(int id, const PruneSweepRecord& sweep) {
+    RunRecord* r = findMutable(id);
+    if (!r) {
+        return;
+    }
+    for (PruneSweepRecord& existing : r->pruning) {
+        if (existing.dir == sweep.dir) {
+            existing = sweep;
+            Q_EMIT runChanged(id);
+            return;
+        }
+    }
+    r->pruning.push_back(sweep);
+    Q_EMIT runChanged(id);
+}
+
 // --- JSON -------------------------------------------------------------------------------------
 
 namespace {
@@ -230,6 +285,23 @@ QString Session::save(const QString& path) const {
         o["params"] = qint64(r.params);
         o["macs"] = qint64(r.macs);
         o["history"] = coreJson(epochHistoryToJson(r.history));
+        if (!r.notes.isEmpty()) {
+            o["notes"] = r.notes;
+        }
+        o["images_per_s"] = r.imagesPerSec;
+        // Within-epoch points: [fractional epoch, running loss, running accuracy].
+        QJsonArray live;
+        for (size_t i = 0; i < r.liveLoss.size() && i < r.liveAccuracy.size(); ++i) {
+            live.append(QJsonArray{r.liveLoss[i].x(), r.liveLoss[i].y(), r.liveAccuracy[i].y()});
+        }
+        o["live"] = live;
+        QJsonArray pruning;
+        for (const PruneSweepRecord& sweep : r.pruning) {
+            QJsonObject p = coreJson(pruneSweepToJson(sweep)).toObject();
+            p["dir"] = QString::fromStdString(sweep.dir);
+            pruning.append(p);
+        }
+        o["pruning"] = pruning;
         if (r.hasSummary) {
             o["summary"] = coreJson(trainSummaryToJson(r.summary));  // core's one mapping
         }
@@ -305,6 +377,34 @@ QString Session::load(const QString& path) {
             r.history = epochHistoryFromJson(jsonText(o["history"]), where);
         } catch (const std::exception& e) {
             return QString::fromStdString(e.what());
+        }
+        r.notes = o["notes"].toString();
+        r.imagesPerSec = o["images_per_s"].toDouble(0);
+        if (!(r.imagesPerSec >= 0) || !std::isfinite(r.imagesPerSec)) {
+            return tr("%1: field 'images_per_s' of run '%2' must be a number >= 0")
+                .arg(path, r.name);
+        }
+        for (const QJsonValue& point : o["live"].toArray()) {
+            const QJsonArray a = point.toArray();
+            const double x = a.at(0).toDouble(-1), loss = a.at(1).toDouble(-1),
+                         acc = a.at(2).toDouble(-1);
+            if (a.size() != 3 || !(x >= 0) || !(loss >= 0) || !std::isfinite(loss) ||
+                !(acc >= 0 && acc <= 1)) {
+                return tr("%1: field 'live' of run '%2' holds a point that is not [epoch >= 0, "
+                          "loss >= 0, accuracy in [0, 1]]")
+                    .arg(path, r.name);
+            }
+            r.liveLoss.emplace_back(x, loss);
+            r.liveAccuracy.emplace_back(x, acc);
+        }
+        for (const QJsonValue& p : o["pruning"].toArray()) {
+            try {
+                PruneSweepRecord sweep = pruneSweepFromJson(jsonText(p), where + ": pruning sweep");
+                sweep.dir = p.toObject()["dir"].toString().toStdString();
+                r.pruning.push_back(sweep);
+            } catch (const std::exception& e) {
+                return QString::fromStdString(e.what());
+            }
         }
         if (o.contains("summary")) {
             try {

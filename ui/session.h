@@ -8,13 +8,15 @@
 #include <QString>
 #include <vector>
 
+#include "core/prune/prune_api.h"
 #include "core/train/train_api.h"
 
 namespace scalelab::ui {
 
 struct RunRecord {
     int id = 0;                 // unique within the session, from 1
-    QString name;               // "#2 efficientnet-b0"
+    QString name;               // "#2 efficientnet-b0", or what the user renamed it to
+    QString notes;              // the user's notes and tags ("lr sweep; keep")
     QString scaling;            // "phi 1.00 (a 1.2, b 1.1, g 1.15)", "w 1.00 d 1.10 r 1.07", ...
     TrainConfig config;         // everything the run was started with
     QString runDir;             // its record folder
@@ -30,8 +32,11 @@ struct RunRecord {
     double progress = 0;                // 0..1 of this run
     double etaSec = 0;                  // estimated seconds left in this run
     double imagesPerSec = 0;            // latest training throughput
+    QString phase;             // while it prepares its data: "resizing 3,000 training images..."
+    double phaseProgress = 0;  // 0..1 of that phase
     QString warning;      // what looked wrong while it trained (loss above 2x chance), "" if none
     bool resume = false;  // queued to continue from its checkpoint (Run > Resume), not anew
+    std::vector<PruneSweepRecord> pruning;  // pruning sweeps on this run, oldest first
 
     double bestValAccuracy() const;  // fraction, -1 if none
     double testAccuracy() const;     // fraction, -1 if none
@@ -68,6 +73,11 @@ public:
     void applyProgress(int id, const TrainProgress& p);
     void applySummary(int id, const TrainSummary& s);
     void markFailed(int id, const QString& message);
+    // Renames a run and sets its notes; also written to its run folder (label.json) when the
+    // folder exists. Returns "" or the problem (an empty name, an unwritable folder).
+    QString setLabel(int id, const QString& name, const QString& notes);
+    // Adds or replaces (same folder) a pruning sweep of run `id`.
+    void setPruneSweep(int id, const PruneSweepRecord& sweep);
 
     // Writes / reads the whole session (runs, specs, curves, results) as one JSON file.
     // Return "" on success, else a message naming the file and the problem.

@@ -13,8 +13,11 @@
 #include <QtTest>
 
 #include "core/data/dataset_spec.h"
+#include "ui/charts/pruning_chart.h"
 #include "ui/main_window.h"
 #include "ui/model_designer.h"
+#include "ui/pruning_panel.h"
+#include "ui/run_table_model.h"
 #include "ui/session.h"
 #include "ui/train_settings.h"
 
@@ -114,6 +117,82 @@ private Q_SLOTS:
         QCOMPARE(again->session()->runs()[0].testAccuracy(), accuracy);
         QCOMPARE(again->session()->runs()[1].status, QString("completed"));
         QVERIFY(again->hasUnsavedChanges());  // still not in a session file of the user's
+    }
+
+    // Pruning sweeps, names and notes live in the run folder and in the session: an import brings
+    // them in, an autosave and relaunch brings them back (issue 11, points 1 and 7).
+    void pruningNamesAndNotesComeBackAfterImportAndRelaunch() {
+        QProcess cli;
+        cli.start(SCALELAB_CLI_PATH, {"prune", "--run", runsDir_ + "/a", "--method",
+                                      "l1-structured", "--levels", "0,0.5", "--test-subset", "100",
+                                      "--out", runsDir_ + "/a/pruning-cli/pruning.csv"});
+        QVERIFY(cli.waitForFinished(120000));
+        QCOMPARE(cli.exitCode(), 0);
+        QVERIFY(QFileInfo::exists(runsDir_ + "/a/pruning-cli/pruning.json"));
+        QFile::remove(MainWindow::autosavePath());
+        {
+            auto w = window();
+            QCOMPARE(w->importRunFolders(runsDir_ + "/a"), QString());
+            const RunRecord& r = w->session()->runs()[0];
+            QCOMPARE(int(r.pruning.size()), 1);
+            QCOMPARE(int(r.pruning[0].result.rows.size()), 2);
+            QVERIFY(r.pruning[0].finished);
+            w->pruningPanel()->selectRun(r.id);
+            QCOMPARE(int(w->pruningPanel()->result().rows.size()), 2);
+            QVERIFY(w->pruningPanel()->chart()->pointCount() >= 2);
+            // Rename and annotate in the Compare table: kept in the session and the folder.
+            RunTableModel* model = w->findChild<RunTableModel*>();
+            QVERIFY(model);
+            QVERIFY(
+                model->setData(model->index(0, RunTableModel::Name), "baseline R8", Qt::EditRole));
+            QVERIFY(model->setData(model->index(0, RunTableModel::Notes), "keep; lr 0.05",
+                                   Qt::EditRole));
+            QVERIFY(!model->setData(model->index(0, RunTableModel::Name), "  ", Qt::EditRole));
+            QCOMPARE(w->session()->runs()[0].name, QString("baseline R8"));
+            QCOMPARE(readJson(runsDir_ + "/a/label.json")["notes"].toString(),
+                     QString("keep; lr 0.05"));
+            // Within-epoch points and throughput are part of the record too.
+            TrainProgress p;
+            p.kind = TrainProgress::Kind::Batch;
+            p.epoch = 1;
+            p.epochs = 1;
+            p.batch = 2;
+            p.batchesPerEpoch = 4;
+            p.trainLoss = 1.25;
+            p.trainAccuracy = 0.5;
+            p.imagesPerSec = 321;
+            w->session()->applyProgress(r.id, p);
+            QTRY_VERIFY_WITH_TIMEOUT(QFileInfo::exists(MainWindow::autosavePath()), 5000);
+            w->autosaveNow();
+        }
+        auto again = window();
+        QVERIFY(again->restoreAutosave());
+        const RunRecord& back = again->session()->runs()[0];
+        QCOMPARE(back.name, QString("baseline R8"));
+        QCOMPARE(back.notes, QString("keep; lr 0.05"));
+        QCOMPARE(int(back.pruning.size()), 1);
+        QCOMPARE(back.pruning[0].result.rows[1].level, 0.5);
+        QCOMPARE(int(back.liveLoss.size()), 1);
+        QCOMPARE(back.liveLoss[0], QPointF(0.5, 1.25));
+        QCOMPARE(back.imagesPerSec, 321.0);
+        again->pruningPanel()->selectRun(back.id);
+        QCOMPARE(int(again->pruningPanel()->result().rows.size()), 2);
+        // A fresh import of the folder reads the label the table wrote.
+        auto third = window();
+        QCOMPARE(third->importRunFolders(runsDir_ + "/a"), QString());
+        QCOMPARE(third->session()->runs()[0].name, QString("baseline R8"));
+        // The runs CSV carries every hyperparameter and the notes.
+        const QString csv = tmp_.filePath("runs.csv");
+        QCOMPARE(third->exportRunsCsv(csv), QString());
+        QFile f(csv);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QString header = QString::fromUtf8(f.readLine());
+        for (const char* column :
+             {"notes", "\"config.lr\"", "\"config.weight_decay\"", "\"config.optimizer\"",
+              "\"config.warmup_epochs\"", "\"config.seed\"", "\"config.model.width\"",
+              "\"config.train_subset\"", "\"config.precise_bn\""}) {
+            QVERIFY2(header.contains(column), qPrintable(column + (" not in " + header)));
+        }
     }
 
     void unsavedChangesAreAskedAboutOnQuitAndOpen() {
