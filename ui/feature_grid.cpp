@@ -52,7 +52,29 @@ void FeatureGrid::setResult(const FeatureResult& r) {
     update();
 }
 
-QImage FeatureGrid::render(int minTile, bool withTitle) const {
+namespace {
+
+// The viridis colour bar in `bar`, its ends labelled right of it as text at the painter's own
+// resolution (never a scaled bitmap).
+void drawColourBar(QPainter& p, const QRect& bar) {
+    for (int y = 0; y < bar.height(); ++y) {
+        uint8_t c[3];
+        viridis(1.0 - double(y) / double(std::max(1, bar.height() - 1)), c);
+        p.fillRect(bar.x(), bar.y() + y, bar.width(), 1, QColor(c[0], c[1], c[2]));
+    }
+    p.setPen(Qt::black);
+    const QFontMetrics fm = p.fontMetrics();
+    p.drawText(bar.right() + 4, bar.top() + fm.ascent(), QObject::tr("1 (map max)"));
+    p.drawText(bar.right() + 4, bar.bottom(), QObject::tr("0 (min)"));
+}
+
+}  // namespace
+
+int FeatureGrid::colourBarWidth() const {
+    return 18 + 6 + fontMetrics().horizontalAdvance(tr("1 (map max)")) + 6;
+}
+
+QImage FeatureGrid::render(int minTile, bool withTitle, bool withBar) const {
     const int n = int(channels_.size());
     if (n == 0 || mapW_ <= 0) {
         return {};
@@ -60,9 +82,9 @@ QImage FeatureGrid::render(int minTile, bool withTitle) const {
     const int cols = std::max(1, int(std::ceil(std::sqrt(double(n)))));
     const int rows = (n + cols - 1) / cols;
     const int scale = std::max(1, int(std::ceil(double(minTile) / double(mapH_))));
-    const int tw = mapW_ * scale, th = mapH_ * scale, gap = 2, bar = 18;
+    const int tw = mapW_ * scale, th = mapH_ * scale, gap = 2;
     const int titleH = withTitle ? 22 : 0;
-    const int gridW = cols * (tw + gap) + gap + bar + 40;
+    const int gridW = cols * (tw + gap) + gap + (withBar ? colourBarWidth() : 0);
     const int titleW = withTitle ? fontMetrics().horizontalAdvance(title_) + 8 : 0;
     QImage img(std::max(gridW, titleW), rows * (th + gap) + gap + titleH, QImage::Format_RGB888);
     img.fill(Qt::white);
@@ -77,16 +99,10 @@ QImage FeatureGrid::render(int minTile, bool withTitle) const {
                          th);
         p.drawImage(cell, mapImage(channels_[size_t(i)], mapW_, mapH_));
     }
-    const int bx = cols * (tw + gap) + gap + 6;
-    const int top = titleH + gap, height = img.height() - top - gap;
-    for (int y = 0; y < height; ++y) {
-        uint8_t c[3];
-        viridis(1.0 - double(y) / double(std::max(1, height - 1)), c);
-        p.fillRect(bx, top + y, bar, 1, QColor(c[0], c[1], c[2]));
+    if (withBar) {
+        const int top = titleH + gap;
+        drawColourBar(p, QRect(cols * (tw + gap) + gap + 6, top, 18, img.height() - top - gap));
     }
-    p.setPen(Qt::black);
-    p.drawText(bx + bar + 3, top + 10, "1");
-    p.drawText(bx + bar + 3, top + height, "0");
     return img;
 }
 
@@ -98,14 +114,17 @@ void FeatureGrid::paintEvent(QPaintEvent*) {
         p.drawText(rect(), Qt::AlignCenter, tr("Pick a run and an image"));
         return;
     }
-    // The title at the widget's own font size; the grid scaled into the rest.
+    // The title at the widget's own font size; the grid scaled into the rest; the colour bar
+    // and its labels drawn at the widget's resolution beside it.
     const int titleH = fontMetrics().height() + 6;
     p.setPen(palette().color(QPalette::WindowText));
     p.drawText(QRect(4, 0, width() - 8, titleH), Qt::AlignVCenter | Qt::AlignLeft, title_);
-    const QImage img = render(24, false);
+    const QImage img = render(24, false, false);
     const QImage fitted =
-        img.scaled(QSize(width(), height() - titleH), Qt::KeepAspectRatio, Qt::FastTransformation);
+        img.scaled(QSize(std::max(1, width() - colourBarWidth()), std::max(1, height() - titleH)),
+                   Qt::KeepAspectRatio, Qt::FastTransformation);
     p.drawImage(0, titleH, fitted);
+    drawColourBar(p, QRect(fitted.width() + 6, titleH + 2, 18, std::max(20, fitted.height() - 4)));
 }
 
 }  // namespace scalelab::ui

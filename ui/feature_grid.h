@@ -16,9 +16,11 @@ public:
     explicit FeatureGrid(QWidget* parent = nullptr);
     void setResult(const FeatureResult& result);
     int channelCount() const { return int(channels_.size()); }
-    // The grid as an image (what Export saves): tiles of at least minTile px, a colour bar, and
-    // the title above them when withTitle.
-    QImage render(int minTile = 48, bool withTitle = true) const;
+    // The grid as an image (what Export saves): tiles of at least minTile px, the colour bar
+    // when withBar, and the title above them when withTitle.
+    QImage render(int minTile = 48, bool withTitle = true, bool withBar = true) const;
+    // Width of the colour bar with its labels, px at this widget's font.
+    int colourBarWidth() const;
 
 protected:
     void paintEvent(QPaintEvent* event) override;

@@ -18,6 +18,7 @@
 
 #include "core/data/dataset_spec.h"
 #include "core/models/analysis.h"
+#include "ui/charts/chart_tools.h"
 #include "ui/charts/confusion_chart.h"
 #include "ui/charts/cost_chart.h"
 #include "ui/charts/pareto_chart.h"
@@ -197,6 +198,110 @@ private Q_SLOTS:
         QCOMPARE(p->exportPrunedWeights(3, tmp_.filePath("pruned.pt")), QString());
         QVERIFY(QFileInfo(tmp_.filePath("pruned.pt")).size() > 1000);
         QVERIFY(QFileInfo(tmp_.filePath("pruned-plan.json")).size() > 100);
+        // The sweep is in the run folder (pruning.csv + pruning.json next to the pruned models)
+        // and in the session, as the CLI would have left it (issue 11, point 1).
+        const RunRecord* r = w_->session()->find(firstRun_);
+        QCOMPARE(int(r->pruning.size()), 1);
+        const QString sweepDir = QString::fromStdString(r->pruning[0].dir);
+        QVERIFY2(sweepDir.startsWith(r->runDir + "/pruning-"), qPrintable(sweepDir));
+        QVERIFY(QFileInfo(sweepDir + "/pruning.csv").size() > 100);
+        QVERIFY(QFileInfo(sweepDir + "/pruning.json").size() > 100);
+        QVERIFY(r->pruning[0].finished);
+        QCOMPARE(int(r->pruning[0].result.rows.size()), 4);
+    }
+
+    // Hover tooltips name the run and give the exact values; every y axis switches to log and
+    // back; the confusion matrix shows counts (issue 11, point 7).
+    void chartsExplainThemselves() {
+        QVERIFY(firstRun_ != 0);
+        w_->showTab(w_->paretoChart());
+        ParetoChart* pareto = w_->paretoChart();
+        pareto->refreshNow();
+        pareto->plot()->replot(QCustomPlot::rpImmediateRefresh);
+        const RunRecord* r = w_->session()->find(firstRun_);
+        QCPGraph* tested = pareto->plot()->graph(0);
+        QCOMPARE(tested->dataCount(), 1);
+        const QPointF at = tested->coordsToPixels(double(r->macs), r->testAccuracy() * 100);
+        const QString tip = pareto->tools()->tooltipAt(at + QPointF(2, -1));
+        QVERIFY2(tip.contains(r->name), qPrintable(tip));
+        QVERIFY2(tip.contains(QString::number(r->testAccuracy() * 100, 'f', 2)), qPrintable(tip));
+        QVERIFY2(tip.contains(exactCount(r->macs)), qPrintable(tip));
+        QCOMPARE(pareto->tools()->tooltipAt(at + QPointF(60, 60)), QString());  // nothing there
+
+        w_->showTab(w_->trainingChart());
+        TrainingChart* training = w_->trainingChart();
+        training->refreshNow();
+        training->plot()->replot(QCustomPlot::rpImmediateRefresh);
+        // The train loss curve (solid, opaque; the faint one behind is the raw copy).
+        QCPGraph* loss = nullptr;
+        for (int i = 0; i < training->plot()->graphCount(); ++i) {
+            QCPGraph* g = training->plot()->graph(i);
+            if (g->valueAxis() == training->lossRect()->axis(QCPAxis::atLeft) &&
+                g->pen().style() == Qt::SolidLine && g->pen().color().alpha() == 255 &&
+                g->dataCount() > 0) {
+                loss = g;
+            }
+        }
+        QVERIFY(loss);
+        const auto point = loss->data()->constEnd() - 1;
+        const QString lossTip =
+            training->tools()->tooltipAt(loss->coordsToPixels(point->key, point->value));
+        QVERIFY2(lossTip.contains(r->name) && lossTip.contains("train loss") &&
+                     lossTip.contains(QString::number(point->value, 'f', 4)),
+                 qPrintable(lossTip));
+        // Log and back, on both of its y axes; the data stays in view.
+        for (QCPAxisRect* rect : {training->lossRect(), training->accuracyRect()}) {
+            training->tools()->setLogY(rect, true);
+            QVERIFY(training->tools()->isLogY(rect));
+            QCOMPARE(rect->axis(QCPAxis::atLeft)->scaleType(), QCPAxis::stLogarithmic);
+            QVERIFY(rect->axis(QCPAxis::atLeft)->range().lower > 0);
+            training->refreshNow();  // a refresh keeps the choice
+            QVERIFY(training->tools()->isLogY(rect));
+            training->tools()->setLogY(rect, false);
+            QCOMPARE(rect->axis(QCPAxis::atLeft)->scaleType(), QCPAxis::stLinear);
+        }
+        pareto->tools()->setLogY(pareto->plot()->axisRect(), true);
+        QVERIFY(pareto->plot()->yAxis->range().contains(r->testAccuracy() * 100));
+        pareto->tools()->setLogY(pareto->plot()->axisRect(), false);
+        // Smoothing: the raw curve stays behind the smoothed one.
+        training->setSmoothing(0.9);
+        training->refreshNow();
+        const int withRaw = training->plot()->graphCount();
+        training->setSmoothing(0);
+        training->refreshNow();
+        // No faint raw copies of the train loss and accuracy without smoothing (a single live
+        // point has none either way).
+        QCOMPARE(training->plot()->graphCount(), withRaw - (r->liveLoss.size() > 1 ? 2 : 0));
+        training->setSmoothing(0.6);
+        // TensorBoard's debiased average: 1, (0.5 + 2) / 1.5 ... computed by hand.
+        const QVector<double> smooth = smoothSeries({1, 2, 3}, 0.5);
+        QCOMPARE(smooth.size(), 3);
+        QVERIFY(qAbs(smooth[0] - 1.0) < 1e-12);
+        QVERIFY(qAbs(smooth[1] - 1.25 / 0.75) < 1e-12);
+        QVERIFY(qAbs(smooth[2] - 2.125 / 0.875) < 1e-12);
+        // The sensitivity chart's legend lists the stages, not the methods.
+        {
+            PruningChart chart;
+            chart.resize(900, 700);
+            std::vector<PruneRow> rows;
+            for (const char* scope : {"all", "stage 1", "stage 2", "stage 3"}) {
+                for (double level : {0.0, 0.5}) {
+                    PruneRow row;
+                    row.method = "l1-structured";
+                    row.scope = scope;
+                    row.level = level;
+                    row.sparsity = level;
+                    row.macs = 1000000;
+                    row.accuracy = 0.8 - level * 0.2;
+                    rows.push_back(row);
+                }
+            }
+            chart.setRows(rows, 0.8);
+            QCOMPARE(chart.stageLegendNames(), QStringList({"stage 1", "stage 2", "stage 3"}));
+        }
+        // Counts in the confusion matrix: one per cell of the 10 classes.
+        w_->selectRuns({firstRun_});
+        QCOMPARE(w_->confusionChart()->countLabels(), 100);
     }
 
     void featureGridShowsTheStageChannels() {

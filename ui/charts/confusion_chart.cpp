@@ -44,6 +44,8 @@ void ConfusionChart::setResult(const EvalResult& r, const QString& name) {
             plot_->removePlottable(i);
         }
     }
+    plot_->clearItems();
+    counts_ = 0;
     const int k = int(r.confusion.size());
     classes_ = r.count > 0 ? k : 0;
     if (r.count == 0 || k == 0) {
@@ -61,8 +63,24 @@ void ConfusionChart::setResult(const EvalResult& r, const QString& name) {
             row += v;
         }
         for (int p = 0; p < k; ++p) {
-            map_->data()->setCell(
-                p, t, row ? 100.0 * double(r.confusion[size_t(t)][size_t(p)]) / double(row) : 0.0);
+            const int64_t count = r.confusion[size_t(t)][size_t(p)];
+            const double share = row ? 100.0 * double(count) / double(row) : 0.0;
+            map_->data()->setCell(p, t, share);
+            // The count in its cell (up to 20 classes; beyond that cells are too small to read).
+            if (k <= 20) {
+                auto* text = new QCPItemText(plot_);
+                text->setClipAxisRect(heatRect);
+                text->position->setAxes(heatRect->axis(QCPAxis::atBottom),
+                                        heatRect->axis(QCPAxis::atLeft));
+                text->position->setCoords(p, t);
+                text->setText(QString::number(count));
+                QFont f = plot_->font();
+                f.setPointSize(k <= 10 ? 8 : 7);
+                text->setFont(f);
+                // Thermal: dark below about half, light above.
+                text->setColor(share < 55 ? Qt::white : Qt::black);
+                ++counts_;
+            }
         }
     }
     QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);

@@ -1,6 +1,6 @@
 #pragma once
-// A run's test confusion matrix as a heat map (rows: true class, normalized to %) and its
-// per-class accuracy as bars.
+// A run's test confusion matrix as a heat map (rows: true class, coloured by % of the class,
+// each cell showing its image count) and its per-class accuracy as bars.
 
 #include <QWidget>
 
@@ -21,6 +21,7 @@ public:
     // Shows `result` of the run `name`; an empty result (count 0) shows a hint instead.
     void setResult(const EvalResult& result, const QString& name);
     int classCount() const { return classes_; }
+    int countLabels() const { return counts_; }  // cells showing their count (tests)
 
 private:
     QCustomPlot* plot_;
@@ -29,6 +30,7 @@ private:
     QCPAxisRect* heatRect_ = nullptr;
     QCPAxisRect* barRect_ = nullptr;
     int classes_ = 0;
+    int counts_ = 0;
 };
 
 }  // namespace scalelab::ui

@@ -4,6 +4,7 @@
 #include <QVBoxLayout>
 
 #include "ui/charts/chart_style.h"
+#include "ui/charts/chart_tools.h"
 
 namespace scalelab::ui {
 
@@ -17,6 +18,24 @@ CostChart::CostChart(QWidget* parent) : QWidget(parent), plot_(new QCustomPlot) 
     plot_->plotLayout()->addElement(1, 0, paramsRect_);
     setPlotTitle(plot_, tr("Cost per stage"));
     plot_->legend->setVisible(true);
+    for (QCPAxisRect* r : {macsRect_, paramsRect_}) {
+        useCountAxis(r->axis(QCPAxis::atLeft), false);
+    }
+    tools_ = new ChartTools(plot_);
+    tools_->setResetZoom([this] { rebuild(); });
+    tools_->setFormatter([this](const QCPAbstractPlottable* series, double key, double value) {
+        const ModelAnalysis* a = series->name().startsWith(tr("selected run")) && selected_
+                                     ? &*selected_
+                                 : current_ ? &*current_
+                                            : nullptr;
+        const size_t i = size_t(std::lround(key)) - 1;
+        const QString stage = a && i < a->stages.size() ? QString::fromStdString(a->stages[i].name)
+                                                        : QString::number(key);
+        const bool macs = series->valueAxis() == macsRect_->axis(QCPAxis::atLeft);
+        return tr("%1 — %2\n%3: %4 (%5)")
+            .arg(series->name(), stage, macs ? tr("MACs per image") : tr("parameters"),
+                 compactCount(value), exactCount(qint64(value)));
+    });
     rebuild();
 }
 
@@ -96,6 +115,7 @@ void CostChart::rebuild() {
         auto* bp =
             new QCPBars(paramsRect->axis(QCPAxis::atBottom), paramsRect->axis(QCPAxis::atLeft));
         bp->setData(x, p, true);
+        bp->setName(s.name);
         bp->setPen(Qt::NoPen);
         bp->setBrush(s.color);
         bp->setWidth(0.8 / double(series.size()));
@@ -106,10 +126,11 @@ void CostChart::rebuild() {
         r->axis(QCPAxis::atBottom)->setTicker(ticker);
         r->axis(QCPAxis::atBottom)->setTickLabelRotation(30);
         r->axis(QCPAxis::atBottom)->setRange(0.3, double(stages) + 0.7);
-        r->axis(QCPAxis::atLeft)->setNumberFormat("gb");
     }
     macsRect->axis(QCPAxis::atLeft)->setRange(0, maxMacs * 1.1);
     paramsRect->axis(QCPAxis::atLeft)->setRange(0, maxParams * 1.1);
+    tools_->applyLogRanges();
+    tools_->placeLegend();
     plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 

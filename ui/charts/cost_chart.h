@@ -13,6 +13,8 @@ class QCPAxisRect;
 
 namespace scalelab::ui {
 
+class ChartTools;
+
 class CostChart : public QWidget {
     Q_OBJECT
 public:
@@ -21,10 +23,12 @@ public:
     void setCurrent(const std::optional<ModelAnalysis>& current);
     void setSelected(const std::optional<ModelAnalysis>& selected, const QString& name);
     int barCount() const;
+    ChartTools* tools() const { return tools_; }
 
 private:
     void rebuild();
     QCustomPlot* plot_;
+    ChartTools* tools_ = nullptr;
     QCPAxisRect* macsRect_ = nullptr;
     QCPAxisRect* paramsRect_ = nullptr;
     std::optional<ModelAnalysis> current_, selected_;

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "ui/charts/chart_style.h"
+#include "ui/charts/chart_tools.h"
 #include "ui/session.h"
 
 namespace scalelab::ui {
@@ -16,14 +17,41 @@ ParetoChart::ParetoChart(Session* session, QWidget* parent)
     layout->addWidget(plot_);
     stylePlot(plot_);
     setPlotTitle(plot_, tr("Accuracy vs cost — Pareto frontier"));
-    plot_->xAxis->setScaleType(QCPAxis::stLogarithmic);
-    plot_->xAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
-    plot_->xAxis->setNumberFormat("eb");
-    plot_->xAxis->setNumberPrecision(0);
+    useCountAxis(plot_->xAxis, true);
     plot_->xAxis->setLabel(tr("MACs per image (log scale; FLOPs = 2 × MACs)"));
     plot_->yAxis->setLabel(tr("test accuracy (%)"));
     plot_->legend->setVisible(true);
-    plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
+    plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+    tools_ = new ChartTools(plot_);
+    tools_->setResetZoom([this] { refreshNow(); });
+    tools_->setFormatter([this](const QCPAbstractPlottable* series, double key, double value) {
+        auto nameAt = [&](const QCPGraph* g, const QList<QString>& names) {
+            int i = 0;
+            for (auto it = g->data()->constBegin(); it != g->data()->constEnd(); ++it, ++i) {
+                if (it->key == key && it->value == value && i < names.size()) {
+                    return names[i];
+                }
+            }
+            return QString();
+        };
+        const QString macs = tr("%1 MACs (%2)").arg(compactCount(key), exactCount(qint64(key)));
+        if (series == tested_) {
+            return tr("%1\ntest accuracy %2 %\n%3")
+                .arg(nameAt(tested_, testedNames_))
+                .arg(value, 0, 'f', 2)
+                .arg(macs);
+        }
+        if (series == untested_) {
+            return tr("%1\nbest validation accuracy %2 % (no test result)\n%3")
+                .arg(nameAt(untested_, untestedNames_))
+                .arg(value, 0, 'f', 2)
+                .arg(macs);
+        }
+        if (series == frontier_) {
+            return tr("Pareto frontier\n%1 % at %2").arg(value, 0, 'f', 2).arg(macs);
+        }
+        return QString();
+    });
     throttle_.setSingleShot(true);
     throttle_.setInterval(40);
     connect(&throttle_, &QTimer::timeout, this, &ParetoChart::refreshNow);
@@ -39,10 +67,13 @@ void ParetoChart::requestRefresh() {
 }
 
 int ParetoChart::pointCount() const {
-    return plot_->graphCount() > 0 ? plot_->graph(0)->dataCount() : 0;
+    return tested_ ? tested_->dataCount() : 0;
+}
+int ParetoChart::untestedCount() const {
+    return untested_ ? untested_->dataCount() : 0;
 }
 int ParetoChart::frontierCount() const {
-    return plot_->graphCount() > 1 ? plot_->graph(1)->dataCount() : 0;
+    return frontier_ ? frontier_->dataCount() : 0;
 }
 
 void ParetoChart::refreshNow() {
@@ -54,59 +85,82 @@ void ParetoChart::refreshNow() {
         int id;
         QString name;
     };
-    std::vector<P> pts;
-    bool anyValOnly = false;
+    std::vector<P> tested, untested;
     for (const RunRecord& r : session_->runs()) {
-        double acc = r.testAccuracy();
-        if (acc < 0) {
-            acc = r.bestValAccuracy();
-            if (acc >= 0) {
-                anyValOnly = true;
-            }
-        }
-        if (acc < 0 || r.macs <= 0) {
+        if (r.macs <= 0) {
             continue;
         }
-        pts.push_back({double(r.macs), acc * 100, r.id, r.name});
+        if (r.testAccuracy() >= 0) {
+            tested.push_back({double(r.macs), r.testAccuracy() * 100, r.id, r.name});
+        } else if (r.bestValAccuracy() >= 0) {
+            untested.push_back({double(r.macs), r.bestValAccuracy() * 100, r.id, r.name});
+        }
     }
-    plot_->yAxis->setLabel(anyValOnly ? tr("accuracy (%): test, or best validation if untested")
-                                      : tr("test accuracy (%)"));
-    QCPGraph* all = plot_->addGraph();
-    all->setName(tr("runs"));
-    all->setLineStyle(QCPGraph::lsNone);
-    all->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, QColor(31, 119, 180), 8));
-    std::sort(pts.begin(), pts.end(), [](const P& a, const P& b) { return a.macs < b.macs; });
-    QVector<double> x, y, fx, fy;
+    auto byMacs = [](const P& a, const P& b) {
+        return a.macs < b.macs || (a.macs == b.macs && a.acc < b.acc);
+    };
+    std::sort(tested.begin(), tested.end(), byMacs);
+    std::sort(untested.begin(), untested.end(), byMacs);
+    tested_ = plot_->addGraph();
+    tested_->setName(tr("tested runs (test accuracy)"));
+    tested_->setLineStyle(QCPGraph::lsNone);
+    tested_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, QColor(31, 119, 180), 8));
+    untested_ = plot_->addGraph();
+    untested_->setName(tr("untested runs (best validation accuracy)"));
+    untested_->setLineStyle(QCPGraph::lsNone);
+    untested_->setScatterStyle(
+        QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(QColor(120, 120, 120), 1.5), Qt::white, 8));
+    QVector<double> x, y, ux, uy, fx, fy;
+    testedNames_.clear();
+    untestedNames_.clear();
     double best = -1;
-    for (const P& p : pts) {
+    auto label = [&](const P& p, bool isTested) {
+        auto* text = new QCPItemText(plot_);
+        text->position->setCoords(p.macs, p.acc);
+        text->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);
+        text->setPadding(QMargins(6, 0, 0, 2));
+        text->setText(isTested ? p.name : tr("%1 (val)").arg(p.name));
+        text->setColor(isTested ? runColor(p.id) : QColor(120, 120, 120));
+    };
+    for (const P& p : tested) {
         x << p.macs;
         y << p.acc;
+        testedNames_ << p.name;
         if (p.acc > best) {
             best = p.acc;
             fx << p.macs;
             fy << p.acc;
         }
-        auto* label = new QCPItemText(plot_);
-        label->position->setCoords(p.macs, p.acc);
-        label->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);
-        label->setPadding(QMargins(6, 0, 0, 2));
-        label->setText(p.name);
-        label->setColor(runColor(p.id));
+        label(p, true);
     }
-    all->setData(x, y, true);
-    QCPGraph* frontier = plot_->addGraph();
-    frontier->setName(tr("Pareto frontier (no cheaper run is more accurate)"));
-    frontier->setPen(QPen(QColor(214, 39, 40), 1.6));
-    frontier->setLineStyle(QCPGraph::lsStepLeft);
-    frontier->setData(fx, fy, true);
-    if (!pts.empty()) {
-        plot_->xAxis->setRange(pts.front().macs / 2, pts.back().macs * 2);
-        const auto [lo, hi] = std::minmax_element(y.begin(), y.end());
+    for (const P& p : untested) {
+        ux << p.macs;
+        uy << p.acc;
+        untestedNames_ << p.name;
+        label(p, false);
+    }
+    tested_->setData(x, y, true);
+    untested_->setData(ux, uy, true);
+    if (untested.empty()) {
+        untested_->removeFromLegend();
+    }
+    frontier_ = plot_->addGraph();
+    frontier_->setName(tr("Pareto frontier (no cheaper run is more accurate)"));
+    frontier_->setPen(QPen(QColor(214, 39, 40), 1.6));
+    frontier_->setLineStyle(QCPGraph::lsStepLeft);
+    frontier_->setData(fx, fy, true);
+    QVector<double> allX = x + ux, allY = y + uy;
+    if (!allX.isEmpty()) {
+        const auto [xlo, xhi] = std::minmax_element(allX.begin(), allX.end());
+        plot_->xAxis->setRange(*xlo / 2, *xhi * 2);
+        const auto [lo, hi] = std::minmax_element(allY.begin(), allY.end());
         plot_->yAxis->setRange(std::max(0.0, *lo - 5), std::min(100.0, *hi + 5));
     } else {
         plot_->xAxis->setRange(1e6, 1e9);
         plot_->yAxis->setRange(0, 100);
     }
+    tools_->applyLogRanges();
+    tools_->placeLegend();
     plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 

@@ -1,15 +1,20 @@
 #pragma once
-// Accuracy against cost: one point per finished run (test accuracy, or best validation accuracy
-// when a run has no test result), MACs on a log axis, and the Pareto frontier -- the runs no
-// cheaper run beats.
+// Accuracy against cost: one point per tested run (test accuracy), MACs on a log axis, and the
+// Pareto frontier -- the runs no cheaper run beats. Runs without a test result (cancelled,
+// interrupted, no test images) are drawn apart as hollow points of their best validation
+// accuracy and never enter the frontier: the two are not the same measurement.
 
+#include <QList>
+#include <QString>
 #include <QTimer>
 #include <QWidget>
 
 class QCustomPlot;
+class QCPGraph;
 
 namespace scalelab::ui {
 
+class ChartTools;
 class Session;
 
 class ParetoChart : public QWidget {
@@ -17,8 +22,10 @@ class ParetoChart : public QWidget {
 public:
     explicit ParetoChart(Session* session, QWidget* parent = nullptr);
     QCustomPlot* plot() const { return plot_; }
-    int pointCount() const;
+    int pointCount() const;     // tested runs plotted
+    int untestedCount() const;  // runs plotted by validation accuracy (hollow)
     int frontierCount() const;
+    ChartTools* tools() const { return tools_; }
     void refreshNow();
 
 public Q_SLOTS:
@@ -28,6 +35,11 @@ private:
     Session* session_;
     QCustomPlot* plot_;
     QTimer throttle_;
+    ChartTools* tools_;
+    QCPGraph* tested_ = nullptr;
+    QCPGraph* untested_ = nullptr;
+    QCPGraph* frontier_ = nullptr;
+    QList<QString> testedNames_, untestedNames_;  // per point, in key order
 };
 
 }  // namespace scalelab::ui

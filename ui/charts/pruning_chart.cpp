@@ -5,6 +5,7 @@
 #include <map>
 
 #include "ui/charts/chart_style.h"
+#include "ui/charts/chart_tools.h"
 
 namespace scalelab::ui {
 
@@ -40,10 +41,7 @@ PruningChart::PruningChart(QWidget* parent) : QWidget(parent), plot_(new QCustom
         ->setLabel(tr("sparsity (% removed)"));  // of prunable weights or channels
     sparsityRect_->axis(QCPAxis::atLeft)->setLabel(tr("test accuracy (%)"));
     QCPAxis* mx = macsRect_->axis(QCPAxis::atBottom);
-    mx->setScaleType(QCPAxis::stLogarithmic);
-    mx->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
-    mx->setNumberFormat("eb");
-    mx->setNumberPrecision(0);
+    useCountAxis(mx, true);
     mx->setLabel(tr("MACs per image (log)"));
     mx->setTickLabelRotation(30);
     macsRect_->axis(QCPAxis::atLeft)->setLabel(tr("test accuracy (%)"));
@@ -52,8 +50,42 @@ PruningChart::PruningChart(QWidget* parent) : QWidget(parent), plot_(new QCustom
     stageRect_->axis(QCPAxis::atLeft)->setLabel(tr("test accuracy (%)"));
     setPlotTitle(plot_, tr("Pruning — solid: right after pruning, dashed: after fine-tuning"));
     plot_->legend->setVisible(true);
-    stageRect_->insetLayout()->addElement(plot_->legend, Qt::AlignTop | Qt::AlignRight);
+    sparsityRect_->insetLayout()->addElement(plot_->legend, Qt::AlignBottom | Qt::AlignLeft);
+    // The sensitivity chart's own legend: which colour is which stage.
+    stageLegend_ = new QCPLegend;
+    stageRect_->insetLayout()->addElement(stageLegend_, Qt::AlignBottom | Qt::AlignLeft);
+    stageLegend_->setLayer(QLatin1String("legend"));
+    stageLegend_->setFont(plot_->legend->font());
+    stageLegend_->setBrush(plot_->legend->brush());
+    plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+    tools_ = new ChartTools(plot_);
+    tools_->setResetZoom([this] { setRows(rows_, baseline_); });
+    tools_->setFormatter([this](const QCPAbstractPlottable* series, double key, double value) {
+        const QString what = describe_.value(series);
+        if (what.isEmpty()) {
+            return QString();
+        }
+        QString x;
+        if (series->keyAxis() == macsRect_->axis(QCPAxis::atBottom)) {
+            x = tr("%1 MACs per image (%2)").arg(compactCount(key), exactCount(qint64(key)));
+        } else if (series->keyAxis() == stageRect_->axis(QCPAxis::atBottom)) {
+            x = tr("level %1 %").arg(key, 0, 'f', 1);
+        } else {
+            x = tr("sparsity %1 %").arg(key, 0, 'f', 1);
+        }
+        return tr("%1\n%2: test accuracy %3 %").arg(what, x).arg(value, 0, 'f', 2);
+    });
     setRows({}, -1);
+}
+
+QStringList PruningChart::stageLegendNames() const {
+    QStringList names;
+    for (int i = 0; i < stageLegend_->itemCount(); ++i) {
+        if (auto* item = qobject_cast<QCPPlottableLegendItem*>(stageLegend_->item(i))) {
+            names << item->plottable()->name();
+        }
+    }
+    return names;
 }
 
 int PruningChart::pointCount() const {
@@ -65,8 +97,12 @@ int PruningChart::pointCount() const {
 }
 
 void PruningChart::setRows(const std::vector<PruneRow>& rows, double baseline) {
+    rows_ = rows;
+    baseline_ = baseline;
+    stageLegend_->clearItems();
     plot_->clearGraphs();
     plot_->clearItems();
+    describe_.clear();
     struct Curve {
         QVector<double> sparsity, macs, acc, ftSparsity, ftMacs, ftAcc;
     };
@@ -98,7 +134,7 @@ void PruningChart::setRows(const std::vector<PruneRow>& rows, double baseline) {
         }
     }
     auto add = [&](QCPAxisRect* rect, const QVector<double>& x, const QVector<double>& y,
-                   const QColor& color, bool dashed, const QString& name) {
+                   const QColor& color, bool dashed, const QString& name, const QString& what) {
         QCPGraph* g = plot_->addGraph(rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft));
         QPen pen(color, 2);
         if (dashed) {
@@ -113,28 +149,31 @@ void PruningChart::setRows(const std::vector<PruneRow>& rows, double baseline) {
         } else {
             g->setName(name);
         }
+        describe_[g] = what;
+        return g;
     };
     for (const auto& [method, c] : curves) {
         const QColor color = methodColor(method);
-        add(sparsityRect_, c.sparsity, c.acc, color, false, QString::fromStdString(method));
-        add(macsRect_, c.macs, c.acc, color, false, QString());
+        const QString m = QString::fromStdString(method);
+        add(sparsityRect_, c.sparsity, c.acc, color, false, m,
+            tr("%1, right after pruning").arg(m));
+        add(macsRect_, c.macs, c.acc, color, false, QString(),
+            tr("%1, right after pruning").arg(m));
         if (!c.ftAcc.isEmpty()) {
-            add(sparsityRect_, c.ftSparsity, c.ftAcc, color, true,
-                QString::fromStdString(method) + tr(" + fine-tuning"));
-            add(macsRect_, c.ftMacs, c.ftAcc, color, true, QString());
+            add(sparsityRect_, c.ftSparsity, c.ftAcc, color, true, m + tr(" + fine-tuning"),
+                tr("%1, after fine-tuning").arg(m));
+            add(macsRect_, c.ftMacs, c.ftAcc, color, true, QString(),
+                tr("%1, after fine-tuning").arg(m));
         }
     }
     int k = 0;
     for (const auto& [stage, xy] : stages) {
-        add(stageRect_, xy.first, xy.second, runColor(++k), false, QString());
-        auto* label = new QCPItemText(plot_);
-        label->setClipAxisRect(stageRect_);
-        label->position->setAxes(stageRect_->axis(QCPAxis::atBottom),
-                                 stageRect_->axis(QCPAxis::atLeft));
-        label->position->setCoords(xy.first.last(), xy.second.last());
-        label->setPositionAlignment(Qt::AlignRight | Qt::AlignBottom);
-        label->setText(QString::fromStdString(stage));
-        label->setColor(runColor(k));
+        const QString name = QString::fromStdString(stage);
+        QCPGraph* g =
+            add(stageRect_, xy.first, xy.second, runColor(++k), false, QString(),
+                tr("%1 pruned alone (%2)").arg(name, QString::fromStdString(firstMethod)));
+        g->setName(name);
+        stageLegend_->addItem(new QCPPlottableLegendItem(stageLegend_, g));
     }
     if (baseline >= 0) {
         for (QCPAxisRect* rect : {sparsityRect_, macsRect_, stageRect_}) {
@@ -154,7 +193,10 @@ void PruningChart::setRows(const std::vector<PruneRow>& rows, double baseline) {
     }
     macsRect_->axis(QCPAxis::atBottom)->setRange(minMacs < 1e30 ? minMacs / 2 : 1e5, maxMacs * 2);
     plot_->legend->setVisible(!curves.empty());
+    stageLegend_->setVisible(!stages.empty());
     stageRect_->setVisible(!stages.empty());
+    tools_->applyLogRanges();
+    tools_->placeLegend();
     if (stages.empty()) {
         plot_->plotLayout()->setRowStretchFactor(2, 0.001);
     } else {

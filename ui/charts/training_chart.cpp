@@ -1,18 +1,65 @@
 #include "ui/charts/training_chart.h"
 
 #include <qcustomplot.h>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QSlider>
 #include <QVBoxLayout>
+#include <cmath>
 
 #include "ui/charts/chart_style.h"
+#include "ui/charts/chart_tools.h"
 #include "ui/session.h"
 
 namespace scalelab::ui {
+
+QVector<double> smoothSeries(const QVector<double>& values, double weight) {
+    QVector<double> out;
+    out.reserve(values.size());
+    double last = 0;
+    int n = 0;
+    for (double v : values) {
+        if (!std::isfinite(v)) {
+            out << v;  // a diverged point stays visible as it is
+            continue;
+        }
+        last = last * weight + (1 - weight) * v;
+        ++n;
+        out << last / (1 - std::pow(weight, n));
+    }
+    return out;
+}
 
 TrainingChart::TrainingChart(Session* session, QWidget* parent)
     : QWidget(parent), session_(session), plot_(new QCustomPlot) {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
-    layout->addWidget(plot_);
+    auto* controls = new QHBoxLayout;
+    controls->setContentsMargins(6, 2, 6, 0);
+    auto* smoothTitle = new QLabel(tr("Smoothing"));
+    smoothSlider_ = new QSlider(Qt::Horizontal);
+    smoothSlider_->setRange(0, 99);
+    smoothSlider_->setValue(int(std::lround(smoothing_ * 100)));
+    smoothSlider_->setMaximumWidth(220);
+    smoothSlider_->setToolTip(
+        tr("Exponential moving average of the train curves (TensorBoard's, debiased); the raw "
+           "curve stays faint behind. Validation points are never smoothed."));
+    smoothLabel_ = new QLabel;
+    smoothLabel_->setMinimumWidth(32);
+    auto* hint =
+        new QLabel(tr("Hover: exact values · right-click: log axes · double-click: "
+                      "reset zoom"));
+    hint->setStyleSheet("color: #666");
+    controls->addWidget(smoothTitle);
+    controls->addWidget(smoothSlider_);
+    controls->addWidget(smoothLabel_);
+    controls->addStretch(1);
+    controls->addWidget(hint);
+    layout->addLayout(controls);
+    layout->addWidget(plot_, 1);
+    connect(smoothSlider_, &QSlider::valueChanged, this,
+            [this](int v) { setSmoothing(v / 100.0); });
+    smoothLabel_->setText(QString::number(smoothing_, 'f', 2));
     stylePlot(plot_);
     lossRect_ = plot_->axisRect();
     accRect_ = new QCPAxisRect(plot_);
@@ -29,6 +76,18 @@ TrainingChart::TrainingChart(Session* session, QWidget* parent)
     plot_->legend->setVisible(true);
     lossRect_->insetLayout()->addElement(plot_->legend, Qt::AlignTop | Qt::AlignRight);
     plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+    tools_ = new ChartTools(plot_);
+    tools_->setResetZoom([this] { refreshNow(); });
+    tools_->setFormatter([this](const QCPAbstractPlottable* series, double key, double value) {
+        const auto it = describe_.find(series);
+        if (it == describe_.end()) {
+            return QString();
+        }
+        return tr("%1\n%2 at epoch %3: %4")
+            .arg(it->first, it->second)
+            .arg(key, 0, 'f', 2)
+            .arg(value, 0, 'f', 4);
+    });
 
     throttle_.setSingleShot(true);
     throttle_.setInterval(40);
@@ -41,6 +100,15 @@ TrainingChart::TrainingChart(Session* session, QWidget* parent)
 
 void TrainingChart::setVisibleRuns(const QList<int>& ids) {
     visible_ = ids;
+    requestRefresh();
+}
+
+void TrainingChart::setSmoothing(double weight) {
+    smoothing_ = std::clamp(weight, 0.0, 0.99);
+    smoothLabel_->setText(QString::number(smoothing_, 'f', 2));
+    if (smoothSlider_->value() != int(std::lround(smoothing_ * 100))) {
+        smoothSlider_->setValue(int(std::lround(smoothing_ * 100)));
+    }
     requestRefresh();
 }
 
@@ -61,6 +129,7 @@ int TrainingChart::pointCount() const {
 void TrainingChart::refreshNow() {
     throttle_.stop();
     plot_->clearGraphs();
+    describe_.clear();
     double maxEpoch = 1;
     double maxLoss = 0.1;
     for (const RunRecord& r : session_->runs()) {
@@ -95,10 +164,8 @@ void TrainingChart::refreshNow() {
             maxEpoch = std::max(maxEpoch, double(e.epoch));
             maxLoss = std::max(maxLoss, std::isfinite(e.trainLoss) ? e.trainLoss : 0.0);
         }
-        QCPGraph* tl = addGraph(lossRect_, false);
-        QCPGraph* ta = addGraph(accRect_, false);
+        QVector<double> x, l, a;
         if (!r.liveLoss.empty()) {
-            QVector<double> x, l, a;
             for (size_t i = 0; i < r.liveLoss.size(); ++i) {
                 x << r.liveLoss[i].x();
                 l << r.liveLoss[i].y();
@@ -108,17 +175,43 @@ void TrainingChart::refreshNow() {
                     maxLoss = std::max(maxLoss, std::min(r.liveLoss[i].y(), 10.0));
                 }
             }
-            tl->setData(x, l, true);
-            ta->setData(x, a, true);
         } else {
-            tl->setData(ex, trainLoss, true);
-            ta->setData(ex, trainAcc, true);
+            x = ex;
+            l = trainLoss;
+            a = trainAcc;
         }
+        if (smoothing_ > 0 && x.size() > 1) {
+            // The raw train curves, faint, behind the smoothed ones.
+            for (auto [rect, values, what] :
+                 {std::tuple{lossRect_, &l, tr("train loss, raw")},
+                  std::tuple{accRect_, &a, tr("train accuracy %, raw")}}) {
+                QCPGraph* raw =
+                    plot_->addGraph(rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft));
+                QColor faint = color;
+                faint.setAlpha(60);
+                raw->setPen(QPen(faint, 1.0));
+                raw->removeFromLegend();
+                raw->setData(x, *values, true);
+                describe_[raw] = {r.name, what};
+            }
+        }
+        QCPGraph* tl = addGraph(lossRect_, false);
+        QCPGraph* ta = addGraph(accRect_, false);
+        const bool smoothed = smoothing_ > 0 && x.size() > 1;
+        tl->setData(x, smoothed ? smoothSeries(l, smoothing_) : l, true);
+        ta->setData(x, smoothed ? smoothSeries(a, smoothing_) : a, true);
+        describe_[tl] = {r.name, smoothed ? tr("train loss, smoothed %1").arg(smoothing_, 0, 'f', 2)
+                                          : tr("train loss")};
+        describe_[ta] = {r.name,
+                         smoothed ? tr("train accuracy %, smoothed %1").arg(smoothing_, 0, 'f', 2)
+                                  : tr("train accuracy %")};
         if (!r.history.empty() && r.history.front().valLoss >= 0) {
             QCPGraph* vl = addGraph(lossRect_, true);
             vl->setData(ex, valLoss, true);
             QCPGraph* va = addGraph(accRect_, true);
             va->setData(ex, valAcc, true);
+            describe_[vl] = {r.name, tr("validation loss")};
+            describe_[va] = {r.name, tr("validation accuracy %")};
             vl->setName(training ? tr("%1 (training)").arg(r.name) : r.name);
             vl->addToLegend();
         } else {
@@ -131,7 +224,9 @@ void TrainingChart::refreshNow() {
     }
     lossRect_->axis(QCPAxis::atLeft)->setRange(0, maxLoss * 1.1);
     accRect_->axis(QCPAxis::atLeft)->setRange(0, 100);
+    tools_->applyLogRanges();
     plot_->legend->setVisible(plot_->legend->itemCount() > 0);
+    tools_->placeLegend();
     plot_->clearItems();
     if (plot_->graphCount() == 0) {
         auto* hint = new QCPItemText(plot_);
