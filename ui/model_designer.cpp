@@ -16,6 +16,8 @@
 
 #include "core/error.h"
 #include "core/models/family.h"
+#include "core/models/scaling_gap.h"
+#include "ui/charts/scaling_chart.h"
 
 namespace scalelab::ui {
 
@@ -109,7 +111,13 @@ ModelDesigner::ModelDesigner(QWidget* parent) : QWidget(parent) {
     readout_->setToolTip(
         tr("MACs: multiply-accumulates of convolutions and linear layers per "
            "image, the convention behind the papers' and torchvision's "
-           "\"FLOPs\". FLOPs = 2 × MACs."));
+           "\"FLOPs\". FLOPs = 2 × MACs.\n\n"
+           "Why (a scaled model): exact ÷ predicted growth, split by switching on one rounding "
+           "at a time from a model with fractional channels, repeats and map sizes: channels "
+           "(multiples of 8), repeats (rounded up), map size (the input side rounded, strided "
+           "layers' sides rounded up) and structure, what no rounding explains (the stem's "
+           "image channels, the classifier, depthwise convs, stem and head do not scale as "
+           "w²·d·r²)."));
     layout->addWidget(readout_);
     layout->addStretch(1);
 
@@ -262,6 +270,17 @@ QWidget* ModelDesigner::buildScalingBox() {
         tr("The input side at r = 1: 224 for ImageNet-style inputs, 32 for 28-px images like "
            "Fashion-MNIST. A preset's own resolution (B3: 300 at 224) scales with it."));
     baseForm->addRow(tr("Base resolution"), baseRes_);
+    resMultiple_ = new QComboBox;
+    resMultiple_->setObjectName("resolutionMultiple");
+    resMultiple_->addItem(tr("exact: round(r · base)"), 0);
+    for (int n : {8, 16, 32}) {
+        resMultiple_->addItem(tr("multiple of %1 px").arg(n), n);
+    }
+    resMultiple_->setToolTip(
+        tr("Where the scaled input side goes: to the nearest whole px, or to the nearest "
+           "multiple of 8, 16 or 32 px (at least one), as hardware-friendly sizes often are. "
+           "Applies when scaling; the scaling curves use it too."));
+    baseForm->addRow(tr("Resolution"), resMultiple_);
     v->addLayout(baseForm);
 
     connect(scaleMode_, QOverload<int>::of(&QComboBox::currentIndexChanged), this, [this](int i) {
@@ -276,6 +295,8 @@ QWidget* ModelDesigner::buildScalingBox() {
                 &ModelDesigner::rebuild);
     }
     connect(baseRes_, QOverload<int>::of(&QSpinBox::valueChanged), this, &ModelDesigner::rebuild);
+    connect(resMultiple_, QOverload<int>::of(&QComboBox::currentIndexChanged), this,
+            &ModelDesigner::rebuild);
     scaleMode_->setCurrentIndex(int(Scaling::Mode::Compound));
     scalePages_->setCurrentIndex(int(Scaling::Mode::Compound));
     return box;
@@ -367,6 +388,7 @@ Scaling ModelDesigner::scaling() const {
     s.alpha = alpha_->value();
     s.beta = beta_->value();
     s.gamma = gamma_->value();
+    s.resolutionMultiple = resMultiple_->currentData().toInt();
     return s;
 }
 
@@ -489,19 +511,16 @@ void ModelDesigner::updateLabels() {
     const Scaling s = scaling();
     if (s.mode != Scaling::Mode::None) {
         try {
-            const double macs0 = double(analyzeModel(base_).macs);
-            const double predicted =
-                s.mode == Scaling::Mode::Compound
-                    ? std::pow(abg, s.phi)
-                    : s.width * s.width * s.depth * s.resolution * s.resolution;
+            const ScalingGap g = scalingGap(base_, s);
             row(tr("Scaling"),
                 tr("d %1, w %2, r %3 · predicted MACs ×%4 = %5, exact ×%6 vs unscaled")
                     .arg(s.depthFactor(), 0, 'f', 2)
                     .arg(s.widthFactor(), 0, 'f', 2)
                     .arg(s.resolutionFactor(), 0, 'f', 2)
-                    .arg(predicted, 0, 'f', 2)
+                    .arg(g.predicted, 0, 'f', 2)
                     .arg(s.mode == Scaling::Mode::Compound ? tr("(α·β²·γ²)^φ") : tr("w²·d·r²"))
-                    .arg(double(a.macs) / macs0, 0, 'f', 2));
+                    .arg(g.exact, 0, 'f', 2));
+            row(tr("Why"), gapText(g).toHtmlEscaped());
         } catch (const std::exception&) {
         }
     }
@@ -521,6 +540,7 @@ void ModelDesigner::saveSettings() const {
     s.setValue("width", widthSlider_->value());
     s.setValue("depth", depthSlider_->value());
     s.setValue("res", resSlider_->value());
+    s.setValue("resMultiple", resMultiple_->currentData());
     for (const FamilyPage& page : pages_) {
         s.beginGroup(qs(page.family->id));
         s.setValue("preset", page.preset->currentData());
@@ -550,6 +570,7 @@ void ModelDesigner::restoreSettings() {
     widthSlider_->setValue(s.value("width", 100).toInt());
     depthSlider_->setValue(s.value("depth", 100).toInt());
     resSlider_->setValue(s.value("res", 100).toInt());
+    resMultiple_->setCurrentIndex(std::max(0, resMultiple_->findData(s.value("resMultiple", 0))));
     for (FamilyPage& page : pages_) {
         s.beginGroup(qs(page.family->id));
         const int p = page.preset->findData(s.value("preset").toString());

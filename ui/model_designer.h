@@ -2,9 +2,11 @@
 // The model designer, read from the family registry: pick a family and one of its presets, turn
 // the family's own parameters (one field per declared parameter, with its range and meaning),
 // and scale any family the same way -- by compound phi (alpha, beta, gamma) or by explicit
-// width, depth and resolution. A live readout (params, MACs, FLOPs, resolution, stages, memory)
-// follows every change; the analysis is torch-free and takes well under a millisecond, so it
-// runs on each slider move. Nothing here names a family.
+// width, depth and resolution, optionally rounding the scaled side to a multiple of 8, 16 or 32 px.
+// A live readout (params, MACs, FLOPs, resolution, stages, memory, and for a scaled model the
+// predicted and exact growth and the split of their gap) follows every change; the analysis is
+// torch-free and takes well under a millisecond, so it runs on each slider move. Nothing here names
+// a family.
 
 #include <QWidget>
 
@@ -95,6 +97,7 @@ private:
     QSlider *widthSlider_ = nullptr, *depthSlider_ = nullptr, *resSlider_ = nullptr;
     QLabel *widthLabel_ = nullptr, *depthLabel_ = nullptr, *resLabel_ = nullptr;
     QSpinBox* baseRes_ = nullptr;
+    QComboBox* resMultiple_ = nullptr;  // data: the resolution multiple in px (0 = exact)
 
     QLabel* readout_ = nullptr;
 

@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "core/models/analysis.h"
 #include "core/models/model_api.h"
+#include "core/models/scaling_gap.h"
 #include "core/train/run_folder.h"
 
 namespace scalelab::cli {
@@ -58,14 +59,23 @@ int runInfo(const InfoOptions& o) {
     const Scaling& sc = m.scaling;
     const bool scaled = sc.mode != Scaling::Mode::None;
     const bool compound = sc.mode == Scaling::Mode::Compound;
+    // The gap between them split into channel, repeat and map-size rounding and structure
+    // (core/models/scaling_gap.h).
     double perPhi = 0, predicted = 0, exact = 0;
+    ScalingGap gap;
     if (scaled) {
         const ModelAnalysis a0 = analyzeModel(m.base);
         perPhi = compoundFlopsBase(sc.alpha, sc.beta, sc.gamma);
         predicted = compound ? std::pow(perPhi, sc.phi)
                              : sc.width * sc.width * sc.depth * sc.resolution * sc.resolution;
         exact = double(a.macs) / double(a0.macs);
+        gap = scalingGap(m.base, sc);
     }
+    const nlohmann::ordered_json gapJson = {{"exact_over_predicted", gap.gap()},
+                                            {"channels", gap.channels},
+                                            {"repeats", gap.repeats},
+                                            {"map_size", gap.mapSize},
+                                            {"structure", gap.structure}};
     if (o.json) {
         nlohmann::ordered_json j = nlohmann::ordered_json::parse(analysisToJson(a, true, batch));
         if (compound) {
@@ -73,15 +83,19 @@ int runInfo(const InfoOptions& o) {
                              {"alpha", sc.alpha},
                              {"beta", sc.beta},
                              {"gamma", sc.gamma},
+                             {"resolution_multiple", sc.resolutionMultiple},
                              {"alpha_beta2_gamma2", perPhi},
                              {"predicted_macs_growth", predicted},
-                             {"exact_macs_growth", exact}};
+                             {"exact_macs_growth", exact},
+                             {"gap", gapJson}};
         } else if (scaled) {
             j["scaling"] = {{"width", sc.width},
                             {"depth", sc.depth},
                             {"resolution", sc.resolution},
+                            {"resolution_multiple", sc.resolutionMultiple},
                             {"predicted_macs_growth", predicted},
-                            {"exact_macs_growth", exact}};
+                            {"exact_macs_growth", exact},
+                            {"gap", gapJson}};
         }
         std::cout << j.dump(2) << "\n";
         return 0;
@@ -133,6 +147,12 @@ int runInfo(const InfoOptions& o) {
             "  scaling        w %.3f, d %.3f, r %.3f: predicted MACs growth w^2*d*r^2 = %.3fx; "
             "exact %.3fx vs the unscaled %s\n",
             sc.width, sc.depth, sc.resolution, predicted, exact, m.base.name.c_str());
+    }
+    if (scaled) {
+        std::printf(
+            "  gap            exact / predicted = %.3fx = channels %.3fx * repeats %.3fx * map "
+            "size %.3fx * structure %.3fx\n",
+            gap.gap(), gap.channels, gap.repeats, gap.mapSize, gap.structure);
     }
     std::printf("  analysed in    %.3f ms\n", a.analysisSeconds * 1e3);
     return 0;

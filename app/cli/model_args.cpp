@@ -67,6 +67,12 @@ void addModelOptions(CLI::App& sub, ModelOptions& m, bool scalingResolution) {
     add("--alpha", s.alpha, "compound depth base A (with --phi)")->capture_default_str();
     add("--beta", s.beta, "compound width base B (with --phi)")->capture_default_str();
     add("--gamma", s.gamma, "compound resolution base G (with --phi)")->capture_default_str();
+    add("--resolution-multiple", s.resolutionMultiple,
+        "round the scaled input side to the nearest multiple of N px (at least N; 0 = off, "
+        "e.g. 8, 16 or 32); with --phi or --width/--depth/--resolution")
+        ->transform(Decimal)
+        ->check(CLI::Range(0, 2048))
+        ->capture_default_str();
     add("--base-resolution", m.baseResolution,
         "input side in px at r = 1 (default 224; 32 for resnet-cifar-N; train: 32 for images "
         "up to 64 px)")
@@ -147,6 +153,11 @@ ModelArgs parseModelArgs(const ModelOptions& o) {
     }
     if (!compound && (o.given("--alpha") || o.given("--beta") || o.given("--gamma"))) {
         throw UsageError("--alpha/--beta/--gamma need --phi");
+    }
+    if (!manual && !compound && o.given("--resolution-multiple")) {
+        throw UsageError(
+            "--resolution-multiple rounds a scaled side: it needs --phi or "
+            "--width/--depth/--resolution");
     }
     // The numbers as given (NaN and infinity pass, so the spec check names the coefficient).
     m.scaling = o.scaling;

@@ -3,6 +3,7 @@
 
 #include "core/models/model_spec.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -140,7 +141,15 @@ ModelSpec applyScaling(ModelSpec spec, const Scaling& s) {
     requirePositive(spec.width, "width coefficient");
     requirePositive(spec.depth, "depth coefficient");
     requirePositive(spec.resolutionCoef, "resolution coefficient");
-    const double px = std::round(spec.baseResolution * spec.resolutionCoef);
+    if (s.resolutionMultiple < 0 || s.resolutionMultiple > 2048) {
+        throw SpecError("resolution multiple = " + std::to_string(s.resolutionMultiple) +
+                        " px must be 0..2048 (0 = off)");
+    }
+    double px = std::round(spec.baseResolution * spec.resolutionCoef);
+    if (const int n = s.resolutionMultiple; n > 0) {
+        px = std::max(1.0, std::round(spec.baseResolution * spec.resolutionCoef / n)) * n;
+        spec.name += " res-multiple=" + std::to_string(n);
+    }
     spec.resolution = px > 1e6 ? 1000000 : int(px);
     validateSpec(spec);
     return spec;

@@ -43,13 +43,15 @@ struct ModelSpec {
 struct Scaling {
     enum class Mode { None, Manual, Compound };
     Mode mode = Mode::None;
-    double width = 1.0;       // Manual: channel multiplier w
-    double depth = 1.0;       // Manual: repeats multiplier d
-    double resolution = 1.0;  // Manual: resolution multiplier r
-    double phi = 0.0;         // Compound: the compound coefficient (>= 0)
-    double alpha = 1.2;       // Compound: depth base, d = alpha^phi
-    double beta = 1.1;        // Compound: width base, w = beta^phi
-    double gamma = 1.15;      // Compound: resolution base, r = gamma^phi
+    double width = 1.0;          // Manual: channel multiplier w
+    double depth = 1.0;          // Manual: repeats multiplier d
+    double resolution = 1.0;     // Manual: resolution multiplier r
+    double phi = 0.0;            // Compound: the compound coefficient (>= 0)
+    double alpha = 1.2;          // Compound: depth base, d = alpha^phi
+    double beta = 1.1;           // Compound: width base, w = beta^phi
+    double gamma = 1.15;         // Compound: resolution base, r = gamma^phi
+    int resolutionMultiple = 0;  // 0 = off; else the scaled side round(r·R) goes to the nearest
+                                 // multiple of this many px (at least one multiple)
 
     double widthFactor() const;       // w this scaling applies
     double depthFactor() const;       // d
@@ -60,9 +62,11 @@ struct Scaling {
 double compoundFlopsBase(double alpha, double beta, double gamma);
 
 // The spec scaled: width, depth and resolutionCoef multiplied by the scaling's factors (on top
-// of a preset's own, e.g. B3's), resolution = round(baseResolution * resolutionCoef), the name
-// extended ("resnet-50 phi=1.00"). Throws SpecError on a negative, zero or non-finite
-// coefficient (naming it) and validates the result.
+// of a preset's own, e.g. B3's), resolution = round(baseResolution * resolutionCoef) -- with a
+// resolution multiple N, N * round(baseResolution * resolutionCoef / N), at least N -- the name
+// extended ("resnet-50 phi=1.00", "... res-multiple=32"). Mode None returns the spec as is (no
+// multiple). Throws SpecError on a negative, zero or non-finite coefficient or a resolution
+// multiple outside 0..2048 (naming it) and validates the result.
 ModelSpec applyScaling(ModelSpec spec, const Scaling& scaling);
 
 // Resolves a model name as the CLI takes it: a family id ("efficientnet", "resnet",

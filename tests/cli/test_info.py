@@ -49,6 +49,31 @@ for model in ("resnet-50", "mobilenet-v2", "resnext50_32x4d"):
         failures.append(f"{model} --width 2: {wide['macs']} vs {base['macs']}")
     print(f"{model:18s} phi=1: {growth:.3f}x MACs, width 2: {wide['macs'] / base['macs']:.3f}x")
 
+# Why exact and predicted growth differ (issue 11): the split's parts multiply to exact /
+# predicted, and at a 32 px base map-size rounding is the jump (33 px: the last maps are 2x2).
+split = json.loads(run("--model", "efficientnet-b0", "--base-resolution", "32", "--phi", "0.2",
+                       "--json").stdout).get("compound", {})
+g = split.get("gap", {})
+parts = g.get("channels", 0) * g.get("repeats", 0) * g.get("map_size", 0) * g.get("structure", 0)
+ratio = split.get("exact_macs_growth", 0) / split.get("predicted_macs_growth", 1)
+if abs(parts - ratio) > 1e-9 * ratio or abs(g.get("exact_over_predicted", 0) - ratio) > 1e-9 * ratio \
+        or g.get("map_size", 0) < 2:
+    failures.append(f"gap split at 32 px, phi 0.2: {split}")
+out = run("--model", "efficientnet-b0", "--base-resolution", "32", "--phi", "0.2", "--stages-only")
+if "gap            exact / predicted = " not in out.stdout or "map size" not in out.stdout:
+    failures.append("gap split line missing: " + out.stdout[-400:])
+
+# --resolution-multiple N rounds the scaled side (phi 1 at 224: 258 px, 256 in multiples of 32).
+one = json.loads(run("--model", "efficientnet", "--phi", "1", "--resolution-multiple", "32",
+                     "--json").stdout)
+if one["resolution"] != 256 or one.get("compound", {}).get("resolution_multiple") != 32:
+    failures.append(f"--resolution-multiple 32: {one['resolution']} px, {one.get('compound')}")
+for args, fragment in ((["--resolution-multiple", "8"], "needs --phi or --width"),
+                       (["--phi", "1", "--resolution-multiple", "-8"], "--resolution-multiple")):
+    out = run("--model", "efficientnet", *args)
+    if out.returncode != 2 or fragment not in out.stderr:
+        failures.append(f"{args}: exit {out.returncode}, {out.stderr.strip()!r}")
+
 # Bad input: exit 1 with the parameter and its allowed range named, before any allocation.
 for args, fragment in ((["--model", "efficientnet", "--depth", "0"], "depth coefficient = 0.000 must be positive"),
                        (["--model", "efficientnet", "--width", "nan"], "width coefficient is NaN"),

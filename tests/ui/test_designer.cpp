@@ -1,20 +1,26 @@
 // The model designer reads the family registry (issue 9): every family and preset can be
 // designed and agrees with the core's analysis; the same scaling controls work for every family;
 // an impossible value marks its field and disables Add variant; run folders written by ScaleLab
-// 0.1 show in the runs table. Runs offscreen, needs no dataset.
+// 0.1 show in the runs table. Issue 11 (scaling curves you can believe): the readout and the
+// scaling chart's hover text split the gap between predicted and exact growth; the resolution
+// combo rounds the scaled side to a multiple of N. Runs offscreen, needs no dataset.
 
+#include <qcustomplot.h>
 #include <QComboBox>
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QPushButton>
+#include <QSettings>
 #include <QSlider>
 #include <QTableView>
 #include <QTemporaryDir>
+#include <QToolTip>
 #include <QtTest>
 
 #include "core/models/analysis.h"
 #include "core/models/family.h"
+#include "core/models/scaling_gap.h"
 #include "core/train/train_api.h"
 #include "ui/charts/scaling_chart.h"
 #include "ui/main_window.h"
@@ -145,6 +151,105 @@ private Q_SLOTS:
         QCOMPARE(cell(1, ui::RunTableModel::Depth), QString("1,1,1,1,1,1,1 (d 0.10)"));
         QCOMPARE(table.data(table.index(0, ui::RunTableModel::Params), Qt::UserRole).toLongLong(),
                  5122LL);
+    }
+
+    // At a 32 px base, phi 0.2 is where the exact curve jumps (issue 11): the readout and the
+    // chart's hover text both carry the split, for every family.
+    void readoutAndChartExplainTheGap() {
+        ModelDesigner d;
+        d.setDataShape(1, 10, 28);  // Fashion-MNIST's shape: a 32 px base
+        ui::ScalingChart chart;
+        for (const ModelFamily* f : families()) {
+            d.setFamily(f->id);
+            d.setScalingMode(Scaling::Mode::Compound);
+            d.setPhi(0.2);
+            QVERIFY2(d.isValid(), qPrintable(d.errorText()));
+            const ScalingGap g = scalingGap(d.unscaledSpec(), d.scaling());
+            const QString split = ui::gapText(g);
+            QVERIFY2(split.contains("channels ×") && split.contains("repeats ×") &&
+                         split.contains("map size ×") && split.contains("structure ×"),
+                     qPrintable(split));
+            QVERIFY2(d.readoutText().contains(split.toHtmlEscaped()), qPrintable(d.readoutText()));
+            QVERIFY2(d.readoutText().contains(QString("exact ×%1").arg(g.exact, 0, 'f', 2)),
+                     qPrintable(d.readoutText()));
+
+            chart.setBase(d.unscaledSpec(), d.scaling(), 0.2);
+            const QString tip = chart.tooltipText(0.2);
+            QVERIFY2(tip.contains(split), qPrintable(tip));
+            QVERIFY2(tip.contains(QString("predicted MACs ×%1").arg(g.predicted, 0, 'f', 2)),
+                     qPrintable(tip));
+            QVERIFY2(tip.contains(QString("exact ×%1").arg(g.exact, 0, 'f', 2)), qPrintable(tip));
+        }
+        d.setScalingMode(Scaling::Mode::None);  // nothing scaled: no split
+        QVERIFY(!d.readoutText().contains("map size ×"));
+    }
+
+    // Hovering the exact compound curve shows the split at the nearest computed phi; moving away
+    // hides it.
+    void hoveringTheCompoundCurveShowsTheSplit() {
+        ModelDesigner d;
+        d.setDataShape(1, 10, 28);
+        d.setFamily(families().front()->id);
+        d.setScalingMode(Scaling::Mode::Compound);
+        ui::ScalingChart chart;
+        chart.resize(800, 500);
+        chart.setBase(d.unscaledSpec(), d.scaling(), -1);
+        chart.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&chart));
+        QCustomPlot* plot = chart.plot();
+        plot->replot();
+        QCPGraph* compound = nullptr;
+        for (int i = 0; i < plot->graphCount(); ++i) {
+            if (plot->graph(i)->name().startsWith("compound")) {
+                compound = plot->graph(i);
+            }
+        }
+        QVERIFY(compound);
+        auto point = compound->data()->findBegin(0.2 - 1e-6, false);
+        QVERIFY(point != compound->data()->constEnd());
+        QCOMPARE(point->key, 0.2);
+        // A touch right of phi 0.2 on the curve: the tooltip snaps to 0.2.
+        const QPointF at(plot->xAxis->coordToPixel(0.22),
+                         plot->yAxis->coordToPixel(point->value) + 1);
+        auto move = [&](const QPointF& pos) {
+            // QTest::mouseMove delivers nothing offscreen; a tracked move is this event.
+            QMouseEvent e(QEvent::MouseMove, pos, plot->mapToGlobal(pos), Qt::NoButton,
+                          Qt::NoButton, Qt::NoModifier);
+            QApplication::sendEvent(plot, &e);
+        };
+        move(at);
+        QVERIFY(QToolTip::isVisible());
+        QCOMPARE(QToolTip::text(), chart.tooltipText(0.2));
+        QVERIFY(QToolTip::text().contains("map size ×"));
+        move(QPointF(plot->xAxis->coordToPixel(3.0), plot->yAxis->coordToPixel(point->value)));
+        QTRY_VERIFY(!QToolTip::isVisible());
+    }
+
+    void resolutionComboRoundsTheScaledSide() {
+        ModelDesigner d;
+        d.setDataShape(3, 1000, 224);
+        d.setScalingMode(Scaling::Mode::Compound);
+        d.setPhi(1.0);
+        QCOMPARE(d.currentSpec().resolution, 258);  // round(224 x 1.15)
+        auto* combo = d.findChild<QComboBox*>("resolutionMultiple");
+        QVERIFY(combo);
+        for (int n : {8, 16, 32}) {
+            combo->setCurrentIndex(combo->findData(n));  // as a user picks "multiple of N px"
+            QVERIFY2(d.isValid(), qPrintable(d.errorText()));
+            QCOMPARE(d.scaling().resolutionMultiple, n);
+            QCOMPARE(d.currentSpec().resolution % n, 0);
+            QCOMPARE(d.currentSpec().resolution, 256);
+        }
+        d.setPhi(0.5);  // 240.2 px: 240 in multiples of 8 and 16, 256 in multiples of 32
+        QCOMPARE(d.currentSpec().resolution, 256);
+        // Saved with the other scaling fields.
+        d.saveSettings();
+        ModelDesigner restored;
+        restored.restoreSettings();
+        QCOMPARE(restored.scaling().resolutionMultiple, 32);
+        combo->setCurrentIndex(combo->findData(0));
+        QCOMPARE(d.currentSpec().resolution, 240);
+        QSettings().remove("designer2");  // later tests start from the defaults
     }
 };
 
