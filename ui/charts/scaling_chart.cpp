@@ -1,20 +1,19 @@
 #include "ui/charts/scaling_chart.h"
 
 #include <qcustomplot.h>
-#include <QToolTip>
 #include <QVBoxLayout>
 #include <algorithm>
 #include <cmath>
 
 #include "core/models/analysis.h"
 #include "ui/charts/chart_style.h"
+#include "ui/charts/chart_tools.h"
 
 namespace scalelab::ui {
 
 namespace {
 constexpr double kPhiMax = 4.0;
 constexpr double kPhiStep = 0.1;
-constexpr double kHoverPx = 8;  // how near the compound curve the mouse must be
 }  // namespace
 
 QString gapText(const ScalingGap& g) {
@@ -32,16 +31,24 @@ ScalingChart::ScalingChart(QWidget* parent) : QWidget(parent), plot_(new QCustom
     layout->addWidget(plot_);
     stylePlot(plot_);
     setPlotTitle(plot_, tr("Scaling curves — MACs as each dimension grows with φ"));
-    plot_->yAxis->setScaleType(QCPAxis::stLogarithmic);
-    plot_->yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
-    plot_->yAxis->setNumberFormat("eb");
-    plot_->yAxis->setNumberPrecision(0);
-    plot_->yAxis->setLabel(tr("MACs per image (log scale)"));
+    useCountAxis(plot_->yAxis, true);  // log by default; right-click switches to linear
+    plot_->yAxis->setLabel(tr("MACs per image"));
     plot_->xAxis->setLabel(tr("φ"));
     plot_->legend->setVisible(true);
     plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignLeft);
-    plot_->setMouseTracking(true);
-    connect(plot_, &QCustomPlot::mouseMove, this, &ScalingChart::onMouseMove);
+    plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+    // Hover: on the exact compound curve the split of its gap at that phi; on the others their
+    // exact MACs.
+    tools_ = new ChartTools(plot_);
+    tools_->setFormatter([this](const QCPAbstractPlottable* series, double phi, double macs) {
+        if (series == compound_) {
+            return tooltipText(std::clamp(phi, 0.0, kPhiMax));
+        }
+        return tr("%1\nφ %2: %3 MACs per image (%4)")
+            .arg(series->name())
+            .arg(phi, 0, 'f', 2)
+            .arg(compactCount(macs), exactCount(qint64(std::llround(macs))));
+    });
 }
 
 int ScalingChart::curveCount() const {
@@ -122,6 +129,8 @@ void ScalingChart::setBase(const ModelSpec& model, const Scaling& base, double m
     if (hi > 0) {
         plot_->yAxis->setRange(lo / 1.5, hi * 1.5);
     }
+    tools_->applyLogRanges();
+    tools_->placeLegend();
     plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 
@@ -139,23 +148,6 @@ QString ScalingChart::tooltipText(double phi) const {
     } catch (const std::exception&) {
         return {};
     }
-}
-
-// Near the compound curve: the split at its nearest computed point.
-void ScalingChart::onMouseMove(QMouseEvent* event) {
-    const QPointF pos = event->position();
-    const double distance = compound_ ? compound_->selectTest(pos, false) : -1;
-    if (distance < 0 || distance > kHoverPx) {
-        QToolTip::hideText();
-        return;
-    }
-    const double phi = std::round(plot_->xAxis->pixelToCoord(pos.x()) / kPhiStep) * kPhiStep;
-    const QString text = tooltipText(std::clamp(phi, 0.0, kPhiMax));
-    if (text.isEmpty()) {
-        QToolTip::hideText();
-        return;
-    }
-    QToolTip::showText(event->globalPosition().toPoint(), text, plot_);
 }
 
 }  // namespace scalelab::ui

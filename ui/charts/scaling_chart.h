@@ -13,9 +13,10 @@
 
 class QCPGraph;
 class QCustomPlot;
-class QMouseEvent;
 
 namespace scalelab::ui {
+
+class ChartTools;
 
 // "gap ×2.08 = channels ×0.97 · repeats ×1.18 · map size ×1.91 · structure ×0.95": the split of
 // exact / predicted, for the designer's readout and the chart's tooltip.
@@ -34,10 +35,11 @@ public:
     // gap's split; empty when that point is impossible.
     QString tooltipText(double phi) const;
 
-private:
-    void onMouseMove(QMouseEvent* event);
+    ChartTools* tools() const { return tools_; }
 
+private:
     QCustomPlot* plot_;
+    ChartTools* tools_ = nullptr;
     QCPGraph* compound_ = nullptr;  // the exact compound curve (hover target)
     ModelSpec base_;
     Scaling scaling_;
