@@ -1,6 +1,7 @@
 #include "ui/main_window.h"
 
 #include <QApplication>
+#include <QCheckBox>
 #include <QCloseEvent>
 #include <QDateTime>
 #include <QDir>
@@ -121,6 +122,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     autosaveTimer_.setSingleShot(true);
     autosaveTimer_.setInterval(1500);  // at most one write per 1.5 s while a run trains
     connect(&autosaveTimer_, &QTimer::timeout, this, &MainWindow::autosaveNow);
+    watchTimer_.setInterval(2000);  // sweeps and runs of other processes: re-read every 2 s
+    connect(&watchTimer_, &QTimer::timeout, this, [this] { refreshWatched(); });
     connect(session_, &Session::runAdded, this, &MainWindow::updateProgress);
     connect(session_, &Session::runsReset, this, &MainWindow::updateProgress);
     connect(controller_, &TrainingController::runStarted, this, &MainWindow::updateButtons);
@@ -251,7 +254,19 @@ QWidget* MainWindow::buildRightPanel() {
     table_->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed);
     connect(tableModel_, &RunTableModel::labelProblem, this,
             [this](const QString& m) { report(m); });
-    compareSplitter_->addWidget(table_);
+    auto* tableBox = new QWidget;
+    auto* tableLayout = new QVBoxLayout(tableBox);
+    tableLayout->setContentsMargins(0, 0, 0, 0);
+    groupSeeds_ =
+        new QCheckBox(tr("Group seeds: one row, mean curve and Pareto point (± std) per "
+                         "experiment"));
+    groupSeeds_->setToolTip(
+        tr("Runs whose settings differ only in the seed are repeats of one experiment: show "
+           "them as mean ± sample standard deviation"));
+    connect(groupSeeds_, &QCheckBox::toggled, this, &MainWindow::setGroupSeeds);
+    tableLayout->addWidget(groupSeeds_);
+    tableLayout->addWidget(table_);
+    compareSplitter_->addWidget(tableBox);
     compareTabs_ = new QTabWidget;
     paretoChart_ = new ParetoChart(session_);
     scalingChart_ = new ScalingChart;
@@ -306,11 +321,21 @@ void MainWindow::buildMenus() {
     });
     recentMenu_ = file->addMenu(tr("&Recent sessions"));
     connect(recentMenu_, &QMenu::aboutToShow, this, &MainWindow::rebuildRecentMenu);
+    file->addAction(tr("Open s&weep…"), this, [this] {
+        const QString path = QFileDialog::getExistingDirectory(
+            this, tr("Open sweep folder (scalelab-cli sweep plan --out DIR)"));
+        if (!path.isEmpty()) {
+            openSweep(path);
+        }
+    });
     file->addAction(tr("Open &run folder…"), this, [this] {
         const QString path = QFileDialog::getExistingDirectory(
             this, tr("Open run folder (or a folder holding many runs)"));
         if (!path.isEmpty()) {
-            importRunFolders(path);
+            if (importRunFolders(path).isEmpty() && !watched_.contains(QDir::cleanPath(path))) {
+                watched_ << QDir::cleanPath(path);  // runs still training there fill in
+                watchTimer_.start();
+            }
         }
     });
     file->addAction(tr("&Save session"), QKeySequence::Save, this, [this] {
@@ -432,8 +457,27 @@ int MainWindow::addVariant() {
         report(tr("No dataset is loaded yet"));
         return 0;
     }
+    const int repeats = trainSettings_->repeats();
+    int first = 0;
+    for (int k = 0; k < repeats; ++k) {
+        const int id = addOneVariant(uint64_t(k));
+        first = first ? first : id;
+    }
+    if (repeats > 1) {
+        statusBar()->showMessage(tr("Queued %1 with %2 seeds (%3 … %4): a seed group")
+                                     .arg(session_->find(first)->name)
+                                     .arg(repeats)
+                                     .arg(trainSettings_->config().seed)
+                                     .arg(trainSettings_->config().seed + uint64_t(repeats) - 1),
+                                 8000);
+    }
+    return first;
+}
+
+int MainWindow::addOneVariant(uint64_t seedOffset) {
     RunRecord r;
     r.config = trainSettings_->config();
+    r.config.seed += seedOffset;
     r.config.model = designer_->currentSpec();
     r.config.dataset = datasetPanel_->currentSpec().toStdString();
     r.scaling = designer_->scalingText();
@@ -546,9 +590,20 @@ void MainWindow::selectRuns(const QList<int>& ids) {
 QList<int> MainWindow::selectedRuns() const {
     QList<int> ids;
     for (const QModelIndex& idx : table_->selectionModel()->selectedRows()) {
-        ids << tableModel_->runIdAt(proxy_->mapToSource(idx).row());
+        ids << tableModel_->runIdsAt(proxy_->mapToSource(idx).row());
     }
     return ids;
+}
+
+void MainWindow::setGroupSeeds(bool grouped) {
+    if (groupSeeds_->isChecked() != grouped) {
+        groupSeeds_->setChecked(grouped);  // comes back here through toggled
+        return;
+    }
+    tableModel_->setGroupSeeds(grouped);
+    trainingChart_->setGroupSeeds(grouped);
+    paretoChart_->setGroupSeeds(grouped);
+    onSelectionChanged();
 }
 
 void MainWindow::onSelectionChanged() {
@@ -693,6 +748,9 @@ QString MainWindow::openSession(const QString& path) {
     if (!error.isEmpty()) {
         report(error);  // the current session is untouched
     } else {
+        watched_.clear();  // the folders watched for the old session are not this one's
+        seenStamp_.clear();
+        watchTimer_.stop();
         statusBar()->showMessage(
             tr("Opened %1 (%n run(s))", nullptr, session_->runs().size()).arg(path), 8000);
         setSessionPath(path, false);
@@ -730,6 +788,86 @@ QString MainWindow::resumeRuns(const QList<int>& ids) {
     return {};
 }
 
+namespace {
+
+// A run folder as a session record: config, epochs, summary, label and pruning sweeps. Throws
+// Error for an unreadable run; a damaged label or sweep is added to `problems`, the run comes in.
+RunRecord recordFromFolder(const std::string& dir, QStringList& problems) {
+    const RunFolderRecord rec = readRunFolder(dir);
+    RunRecord r;
+    r.config = rec.config;
+    r.runDir = QString::fromStdString(dir);
+    r.history = rec.history;
+    const ModelAnalysis a = analyzeModel(rec.config.model);
+    r.params = rec.summary.params > 0 ? rec.summary.params : a.params;
+    r.macs = rec.summary.macs > 0 ? rec.summary.macs : a.macs;
+    const bool finished = rec.hasSummary && rec.summary.state != RunState::Running;
+    if (finished) {
+        r.status = QString::fromStdString(rec.summary.status);
+        r.hasSummary = true;
+        r.summary = rec.summary;
+        r.summary.params = r.params;
+        r.summary.macs = r.macs;
+        r.progress = rec.summary.state == RunState::Completed ? 1.0 : 0.0;
+        r.imagesPerSec = rec.summary.imagesPerSec;
+    } else {
+        bool alive = false;
+        const std::string pid = runFolderWriter(dir, &alive);
+        const int epochs = int(rec.history.size());
+        if (alive) {
+            r.status = MainWindow::tr("running in process %1: %2 of %3 epochs done")
+                           .arg(QString::fromStdString(pid))
+                           .arg(epochs)
+                           .arg(rec.config.epochs);
+        } else if (!pid.empty()) {
+            r.status = MainWindow::tr(
+                           "running elsewhere or interrupted: %1 of %2 epochs done "
+                           "(process %3 holds the folder)")
+                           .arg(epochs)
+                           .arg(rec.config.epochs)
+                           .arg(QString::fromStdString(pid));
+        } else {
+            r.status = MainWindow::tr("interrupted after %n epoch(s) (Run → Resume continues it)",
+                                      nullptr, epochs);
+        }
+        r.progress = rec.config.epochs > 0 ? double(epochs) / double(rec.config.epochs) : 0;
+        if (!rec.history.empty()) {
+            r.imagesPerSec = rec.history.back().imagesPerSec;
+        }
+    }
+    // What people gave it and what was done with it. A damaged one is named; the run comes in.
+    try {
+        const RunLabel label = readRunLabel(dir);
+        r.name = QString::fromStdString(label.name);
+        r.notes = QString::fromStdString(label.notes);
+    } catch (const Error& e) {
+        problems << QString::fromStdString(e.what());
+    }
+    for (const std::string& sweepDir : findPruneSweeps(dir)) {
+        try {
+            r.pruning.push_back(readPruneSweep(sweepDir));
+        } catch (const Error& e) {
+            problems << QString::fromStdString(e.what());
+        }
+    }
+    return r;
+}
+
+// Sizes and modification times of the files a writer changes: a different stamp means re-read.
+QString folderStamp(const QString& dir) {
+    QString stamp;
+    for (const char* name : {runfile::kMetrics, runfile::kSummary, runfile::kConfig, ".lock"}) {
+        const QFileInfo f(QDir(dir).filePath(name));
+        stamp += QString("%1:%2:%3;")
+                     .arg(name)
+                     .arg(f.exists() ? f.size() : -1)
+                     .arg(f.exists() ? f.lastModified().toMSecsSinceEpoch() : 0);
+    }
+    return stamp;
+}
+
+}  // namespace
+
 QString MainWindow::importRunFolders(const QString& path) {
     const std::vector<std::string> dirs = findRunFolders(path.toStdString());
     if (dirs.empty()) {
@@ -742,48 +880,15 @@ QString MainWindow::importRunFolders(const QString& path) {
     int imported = 0, skipped = 0;
     QStringList problems;
     for (const std::string& dir : dirs) {
-        if (session_->hasRunDir(QString::fromStdString(dir))) {
+        const QString qdir = QString::fromStdString(dir);
+        if (session_->hasRunDir(qdir)) {
             ++skipped;
             continue;
         }
         try {
-            const RunFolderRecord rec = readRunFolder(dir);
-            RunRecord r;
-            r.config = rec.config;
-            r.runDir = QString::fromStdString(dir);
-            r.history = rec.history;
-            const ModelAnalysis a = analyzeModel(rec.config.model);
-            r.params = rec.summary.params > 0 ? rec.summary.params : a.params;
-            r.macs = rec.summary.macs > 0 ? rec.summary.macs : a.macs;
-            const bool finished = rec.hasSummary && rec.summary.state != RunState::Running;
-            if (finished) {
-                r.status = QString::fromStdString(rec.summary.status);
-                r.hasSummary = true;
-                r.summary = rec.summary;
-                r.summary.params = r.params;
-                r.summary.macs = r.macs;
-                r.progress = rec.summary.state == RunState::Completed ? 1.0 : 0.0;
-            } else {
-                r.status = tr("interrupted after %n epoch(s) (Run → Resume continues it)", nullptr,
-                              int(rec.history.size()));
-            }
-            // What people gave it and what was done with it: its label and pruning sweeps. A
-            // damaged one is named; the run itself still comes in.
-            try {
-                const RunLabel label = readRunLabel(dir);
-                r.name = QString::fromStdString(label.name);
-                r.notes = QString::fromStdString(label.notes);
-            } catch (const Error& e) {
-                problems << QString::fromStdString(e.what());
-            }
-            for (const std::string& sweepDir : findPruneSweeps(dir)) {
-                try {
-                    r.pruning.push_back(readPruneSweep(sweepDir));
-                } catch (const Error& e) {
-                    problems << QString::fromStdString(e.what());
-                }
-            }
-            session_->importRun(r);
+            const QString stamp = folderStamp(qdir);
+            session_->importRun(recordFromFolder(dir, problems));
+            seenStamp_[QDir::cleanPath(qdir)] = stamp;
             ++imported;
         } catch (const Error& e) {
             problems << QString::fromStdString(e.what());
@@ -803,6 +908,63 @@ QString MainWindow::importRunFolders(const QString& path) {
     statusBar()->showMessage(message, 8000);
     onSelectionChanged();
     return {};
+}
+
+QString MainWindow::openSweep(const QString& dir) {
+    if (!QFileInfo(dir).isDir()) {
+        const QString error = tr("%1 is not a folder").arg(dir);
+        report(error);
+        return error;
+    }
+    const bool isSweep = QFileInfo::exists(QDir(dir).filePath("sweep.json"));
+    const QString runs =
+        QFileInfo(QDir(dir).filePath("runs")).isDir() ? QDir(dir).filePath("runs") : dir;
+    if (!watched_.contains(QDir::cleanPath(runs))) {
+        watched_ << QDir::cleanPath(runs);
+    }
+    watchTimer_.start();
+    if (findRunFolders(runs.toStdString()).empty()) {
+        // A sweep that has not started yet: its runs appear as they start.
+        statusBar()->showMessage(
+            isSweep ? tr("Watching sweep %1: no run has started yet; runs appear as they start")
+                          .arg(dir)
+                    : tr("Watching %1: no run folder yet").arg(dir),
+            8000);
+        return {};
+    }
+    return importRunFolders(runs);
+}
+
+int MainWindow::refreshWatched() {
+    int changed = 0;
+    QStringList problems;
+    for (const QString& folder : watched_) {
+        for (const std::string& dir : findRunFolders(folder.toStdString())) {
+            const QString qdir = QDir::cleanPath(QString::fromStdString(dir));
+            const QString stamp = folderStamp(qdir);
+            if (seenStamp_.value(qdir) == stamp) {
+                continue;
+            }
+            try {
+                RunRecord fresh = recordFromFolder(dir, problems);
+                const int id = session_->idOfRunDir(qdir);
+                if (id == 0) {
+                    session_->importRun(fresh);
+                } else {
+                    const RunRecord* existing = session_->find(id);
+                    if (existing && existing->status == "running") {
+                        continue;  // this window trains it: its own progress is newer
+                    }
+                    session_->updateFromFolder(id, fresh);
+                }
+                seenStamp_[qdir] = stamp;
+                ++changed;
+            } catch (const Error&) {
+                // Half-written (a run just starting): read again at the next tick.
+            }
+        }
+    }
+    return changed;
 }
 
 QString MainWindow::autosavePath() {

@@ -2,11 +2,13 @@
 // The ScaleLab main window: designer, data and training settings on the left with the run
 // queue; Training, Compare, Cost, Pruning and Feature-map tabs on the right.
 
+#include <QHash>
 #include <QMainWindow>
 #include <QMessageBox>
 #include <QTimer>
 
 class QCustomPlot;
+class QCheckBox;
 class QLabel;
 class QMenu;
 class QProgressBar;
@@ -66,7 +68,9 @@ public:
     QString sessionFolder() const;
 
     // Actions (each returns "" on success, else the message it also reported).
-    int addVariant();  // returns the run id, 0 when the design is impossible
+    // Queues the design (as many runs as Training's "Seeds" asks, seed, seed + 1, ...); returns
+    // the first run's id, 0 when the design is impossible.
+    int addVariant();
     void startTraining();
     // Run > Resume: queues the given stopped runs to continue from their last finished epoch
     // (the core's resume) and starts the queue. "" or the reasons some could not be queued.
@@ -80,6 +84,16 @@ public:
     // Imports the run folders at `path` (one run folder, or a folder holding many, written by
     // the GUI or the CLI) into the session; folders already in it are skipped.
     QString importRunFolders(const QString& path);
+    // Imports a sweep folder's runs (DIR/runs, or DIR itself) and keeps watching it: runs that
+    // start later appear, running ones fill in as their files change (every 2 s).
+    QString openSweep(const QString& dir);
+    // Re-reads the watched folders now (the timer does it every 2 s). Returns runs added or
+    // updated.
+    int refreshWatched();
+    QStringList watchedFolders() const { return watched_; }
+    // Seed groups: one table row, one mean curve with a ± std band and one Pareto point with
+    // error bars per set of runs that differ only in the seed.
+    void setGroupSeeds(bool grouped);
 
     // Nothing is lost: the session is written to autosavePath() (throttled, within ~2 s of any
     // change: a finished epoch, a pruning job, an edit) and reopened by restoreAutosave() at the
@@ -157,6 +171,11 @@ private:
 
     QTimer designThrottle_;
     QTimer autosaveTimer_;
+    int addOneVariant(uint64_t seedOffset);
+    QTimer watchTimer_;                  // re-reads watched sweep / run folders
+    QStringList watched_;                // folders whose runs are imported live
+    QHash<QString, QString> seenStamp_;  // run folder -> its files' sizes and times when read
+    QCheckBox* groupSeeds_ = nullptr;
     std::string lastFamily_;  // the designer's family when its training defaults were applied
     QString sessionPath_;
     QMenu* recentMenu_ = nullptr;

@@ -18,14 +18,31 @@ RunTableModel::RunTableModel(Session* session, QObject* parent)
     : QAbstractTableModel(parent), session_(session) {
     connect(session, &Session::runsReset, this, [this] {
         beginResetModel();
+        regroup();
         endResetModel();
     });
     connect(session, &Session::runAdded, this, [this](int id) {
+        if (grouped_) {
+            beginResetModel();
+            regroup();
+            endResetModel();
+            return;
+        }
         const int row = session_->indexOf(id);
         beginInsertRows({}, row, row);
         endInsertRows();
     });
     connect(session, &Session::runChanged, this, [this](int id) {
+        if (grouped_) {
+            // Statistics change, membership does not (a config never changes once queued).
+            regroup();
+            for (int row = 0; row < int(groups_.size()); ++row) {
+                if (groups_[size_t(row)].ids.contains(id)) {
+                    Q_EMIT dataChanged(index(row, 0), index(row, ColumnCount - 1));
+                }
+            }
+            return;
+        }
         const int row = session_->indexOf(id);
         if (row >= 0) {
             Q_EMIT dataChanged(index(row, 0), index(row, ColumnCount - 1));
@@ -33,8 +50,33 @@ RunTableModel::RunTableModel(Session* session, QObject* parent)
     });
 }
 
+void RunTableModel::regroup() {
+    groups_ = grouped_ ? groupRuns(session_->runs()) : std::vector<RunGroup>{};
+}
+
+void RunTableModel::setGroupSeeds(bool grouped) {
+    if (grouped == grouped_) {
+        return;
+    }
+    beginResetModel();
+    grouped_ = grouped;
+    regroup();
+    endResetModel();
+}
+
+QList<int> RunTableModel::runIdsAt(int row) const {
+    if (grouped_) {
+        return row >= 0 && row < int(groups_.size()) ? groups_[size_t(row)].ids : QList<int>{};
+    }
+    const int id = runIdAt(row);
+    return id ? QList<int>{id} : QList<int>{};
+}
+
 int RunTableModel::rowCount(const QModelIndex& parent) const {
-    return parent.isValid() ? 0 : session_->runs().size();
+    if (parent.isValid()) {
+        return 0;
+    }
+    return grouped_ ? int(groups_.size()) : int(session_->runs().size());
 }
 
 int RunTableModel::columnCount(const QModelIndex& parent) const {
@@ -42,6 +84,9 @@ int RunTableModel::columnCount(const QModelIndex& parent) const {
 }
 
 int RunTableModel::runIdAt(int row) const {
+    if (grouped_) {
+        return row >= 0 && row < int(groups_.size()) ? groups_[size_t(row)].ids.first() : 0;
+    }
     return row >= 0 && row < session_->runs().size() ? session_->runs()[row].id : 0;
 }
 
@@ -89,10 +134,20 @@ double wallSeconds(const RunRecord& r) {
 }  // namespace
 
 QVariant RunTableModel::data(const QModelIndex& index, int role) const {
-    if (!index.isValid() || index.row() >= session_->runs().size()) {
+    if (!index.isValid() || index.row() >= rowCount()) {
         return {};
     }
-    const RunRecord& r = session_->runs()[index.row()];
+    const RunRecord* found = session_->find(runIdAt(index.row()));
+    if (!found) {
+        return {};
+    }
+    const RunRecord& r = *found;
+    if (grouped_ && groups_[size_t(index.row())].ids.size() > 1) {
+        const QVariant v = groupData(groups_[size_t(index.row())], r, index.column(), role);
+        if (v.isValid()) {
+            return v;
+        }
+    }
     if (role == Qt::UserRole) {
         switch (index.column()) {
             case Name:
@@ -207,8 +262,75 @@ QVariant RunTableModel::headerData(int section, Qt::Orientation o, int role) con
     return {};
 }
 
+QVariant RunTableModel::groupData(const RunGroup& g, const RunRecord& first, int column,
+                                  int role) const {
+    auto seconds = [](const MeanStd& m) {
+        return m.count > 1 ? QString("%1 ± %2 s").arg(m.mean, 0, 'f', 1).arg(m.std, 0, 'f', 1)
+               : m.count   ? QString("%1 s").arg(m.mean, 0, 'f', 1)
+                           : QString("-");
+    };
+    auto rate = [](const MeanStd& m) {
+        return m.count > 1 ? QString("%1 ± %2").arg(m.mean, 0, 'f', 0).arg(m.std, 0, 'f', 0)
+               : m.count   ? QString::number(m.mean, 'f', 0)
+                           : QString("-");
+    };
+    QStringList seeds;
+    for (uint64_t s : g.seeds) {
+        seeds << QString::number(s);
+    }
+    if (role == Qt::UserRole) {
+        switch (column) {
+            case BestVal:
+                return g.bestValAccuracy.mean;
+            case Test:
+                return g.testAccuracy.mean;
+            case Time:
+                return g.seconds.mean;
+            case ImagesPerSec:
+                return g.imagesPerSec.mean;
+            default:
+                return {};
+        }
+    }
+    if (role == Qt::DisplayRole) {
+        switch (column) {
+            case Name:
+                return tr("%1 · %n seeds", nullptr, int(g.ids.size())).arg(first.name);
+            case BestVal:
+                return meanStdPercent(g.bestValAccuracy);
+            case Test:
+                return meanStdPercent(g.testAccuracy);
+            case Time:
+                return seconds(g.seconds);
+            case ImagesPerSec:
+                return rate(g.imagesPerSec);
+            case Status: {
+                int done = 0;
+                for (int id : g.ids) {
+                    const RunRecord* r = session_->find(id);
+                    done += r && r->testAccuracy() >= 0;
+                }
+                return tr("%1 of %2 tested").arg(done).arg(g.ids.size());
+            }
+            default:
+                return {};
+        }
+    }
+    if (role == Qt::ToolTipRole && (column == Name || column == Test || column == BestVal)) {
+        return tr("%n runs that differ only in the seed (%1): mean ± sample standard deviation "
+                  "(n − 1) over those with a result",
+                  nullptr, int(g.ids.size()))
+            .arg(seeds.join(", "));
+    }
+    return {};
+}
+
 Qt::ItemFlags RunTableModel::flags(const QModelIndex& index) const {
     Qt::ItemFlags f = QAbstractTableModel::flags(index);
+    if (grouped_ && index.isValid() && index.row() < int(groups_.size()) &&
+        groups_[size_t(index.row())].ids.size() > 1) {
+        return f;  // a group row: rename its runs one by one with grouping off
+    }
     if (index.isValid() && (index.column() == Name || index.column() == Notes)) {
         f |= Qt::ItemIsEditable;
     }
@@ -216,11 +338,16 @@ Qt::ItemFlags RunTableModel::flags(const QModelIndex& index) const {
 }
 
 bool RunTableModel::setData(const QModelIndex& index, const QVariant& value, int role) {
-    if (role != Qt::EditRole || !index.isValid() || index.row() >= session_->runs().size() ||
-        (index.column() != Name && index.column() != Notes)) {
+    if (role != Qt::EditRole || !index.isValid() || index.row() >= rowCount() ||
+        (index.column() != Name && index.column() != Notes) ||
+        !(flags(index) & Qt::ItemIsEditable)) {
         return false;
     }
-    const RunRecord& r = session_->runs()[index.row()];
+    const RunRecord* found = session_->find(runIdAt(index.row()));
+    if (!found) {
+        return false;
+    }
+    const RunRecord& r = *found;
     const QString name = index.column() == Name ? value.toString() : r.name;
     const QString notes = index.column() == Notes ? value.toString() : r.notes;
     const QString problem = session_->setLabel(r.id, name, notes);
@@ -273,9 +400,19 @@ QString RunTableModel::exportCsv(const QString& path) const {
         }
         configs << fields;
     }
+    // The experiment each run repeats (runs differing only in the seed share the number).
+    const std::vector<RunGroup> groups = groupRuns(session_->runs());
+    auto experimentOf = [&](int id) {
+        for (size_t i = 0; i < groups.size(); ++i) {
+            if (groups[i].ids.contains(id)) {
+                return int(i) + 1;
+            }
+        }
+        return 0;
+    };
     QByteArray out =
-        "id,name,dataset,model,scaling,depth,params,macs,flops,best_val_acc_pct,test_acc_pct,"
-        "seconds,images_per_s,status,notes,run_dir";
+        "id,name,experiment,dataset,model,scaling,depth,params,macs,flops,best_val_acc_pct,"
+        "test_acc_pct,seconds,images_per_s,status,notes,run_dir";
     for (const QString& k : keys) {
         out += "," + quote("config." + k).toUtf8();
     }
@@ -287,6 +424,7 @@ QString RunTableModel::exportCsv(const QString& path) const {
         // Joined, not QString::arg-chained: a name or note holding "%1" stays as typed.
         QStringList cells{QString::number(r.id),
                           quote(r.name),
+                          QString::number(experimentOf(r.id)),
                           quote(QString::fromStdString(r.config.dataset)),
                           quote(QString::fromStdString(r.config.model.name)),
                           quote(r.scaling),

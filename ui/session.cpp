@@ -233,6 +233,34 @@ QString Session::setLabel(int id, const QString& name, const QString& notes) {
     return {};
 }
 
+void Session::updateFromFolder(int id, const RunRecord& fresh) {
+    RunRecord* r = findMutable(id);
+    if (!r) {
+        return;
+    }
+    r->history = fresh.history;
+    r->hasSummary = fresh.hasSummary;
+    r->summary = fresh.summary;
+    r->status = fresh.status;
+    r->progress = fresh.progress;
+    r->params = fresh.params;
+    r->macs = fresh.macs;
+    if (fresh.hasSummary && fresh.summary.imagesPerSec > 0) {
+        r->imagesPerSec = fresh.summary.imagesPerSec;
+    }
+    Q_EMIT runChanged(id);
+}
+
+int Session::idOfRunDir(const QString& dir) const {
+    const QString want = QDir::cleanPath(dir);
+    for (const RunRecord& r : runs_) {
+        if (QDir::cleanPath(r.runDir) == want) {
+            return r.id;
+        }
+    }
+    return 0;
+}
+
 void Session::setPruneSweep(int id, const PruneSweepRecord& sweep) {
     RunRecord* r = findMutable(id);
     if (!r) {

@@ -76,6 +76,11 @@ public:
     // Renames a run and sets its notes; also written to its run folder (label.json) when the
     // folder exists. Returns "" or the problem (an empty name, an unwritable folder).
     QString setLabel(int id, const QString& name, const QString& notes);
+    // A watched run folder changed (another process trains it): its recorded epochs, summary
+    // and status replace the run's; name, notes and pruning stay.
+    void updateFromFolder(int id, const RunRecord& fresh);
+    // The id of the run whose folder is `dir` (0 if none).
+    int idOfRunDir(const QString& dir) const;
     // Adds or replaces (same folder) a pruning sweep of run `id`.
     void setPruneSweep(int id, const PruneSweepRecord& sweep);
 

@@ -97,6 +97,13 @@ TrainSettings::TrainSettings(QWidget* parent) : QWidget(parent) {
     f->addRow(QString(), flip_);
     f->addRow(tr("Device"), device_);
     f->addRow(tr("Seed"), seed_);
+    repeats_ = new QSpinBox;
+    repeats_->setRange(1, 20);
+    repeats_->setValue(1);
+    repeats_->setToolTip(
+        tr("Add variant queues this many runs with seeds seed, seed + 1, ...: a seed group, shown "
+           "as mean ± std with Compare's Group seeds"));
+    f->addRow(tr("Seeds per variant"), repeats_);
 
     for (QSpinBox* s : {epochs_, batch_, subset_, testSubset_, cropPadding_, seed_}) {
         connect(s, QOverload<int>::of(&QSpinBox::valueChanged), this, &TrainSettings::changed);
@@ -151,6 +158,13 @@ TrainConfig TrainSettings::config() const {
     return c;
 }
 
+int TrainSettings::repeats() const {
+    return repeats_->value();
+}
+void TrainSettings::setRepeats(int n) {
+    repeats_->setValue(n);
+}
+
 int TrainSettings::batchSize() const {
     return batch_->value();
 }
@@ -186,6 +200,7 @@ void TrainSettings::saveSettings() const {
     s.setValue("flip", flip_->isChecked());
     s.setValue("device", device_->currentIndex());
     s.setValue("seed", seed_->value());
+    s.setValue("repeats", repeats_->value());
     s.endGroup();
 }
 
@@ -205,6 +220,7 @@ void TrainSettings::restoreSettings() {
     flip_->setChecked(s.value("flip", false).toBool());
     device_->setCurrentIndex(std::min(s.value("device", 0).toInt(), device_->count() - 1));
     seed_->setValue(s.value("seed", 42).toInt());
+    repeats_->setValue(s.value("repeats", 1).toInt());
     s.endGroup();
 }
 

@@ -27,6 +27,9 @@ public:
     // Programmatic control (tests).
     void setEpochs(int epochs);
     void setSubset(int images);
+    // Runs Add variant queues per design (seeds seed, seed + 1, ...).
+    int repeats() const;
+    void setRepeats(int runs);
     void setBatchSize(int batch);
     void setValFraction(double fraction);
     void setTestSubset(int images);
@@ -56,6 +59,7 @@ private:
     QCheckBox* flip_ = nullptr;
     QComboBox* device_ = nullptr;
     QSpinBox* seed_ = nullptr;
+    QSpinBox* repeats_ = nullptr;
     QLabel* defaultsNote_ = nullptr;
 };
 

@@ -204,6 +204,28 @@ RunFolderLock::~RunFolderLock() {
     }
 }
 
+std::string runFolderWriter(const std::string& dir, bool* aliveHere) {
+    if (aliveHere) {
+        *aliveHere = false;
+    }
+    const int fd = ::open(joinPath(dir, ".lock").c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return {};
+    }
+    char buf[32] = {};
+    const ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+    ::close(fd);
+    std::string pid = n > 0 ? std::string(buf, size_t(n)) : std::string();
+    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) {
+        return {};
+    }
+    if (aliveHere) {
+        const long value = std::strtol(pid.c_str(), nullptr, 10);
+        *aliveHere = value > 0 && (::kill(pid_t(value), 0) == 0 || errno == EPERM);
+    }
+    return pid;
+}
+
 int removeStaleTempFiles(const std::string& dir) {
     int removed = 0;
     std::error_code ec;

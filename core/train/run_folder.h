@@ -120,6 +120,11 @@ private:
     int fd_ = -1;
 };
 
+// The PID a writer recorded in dir/.lock ("" when no writer holds it: a clean exit empties the
+// file). Whether that process still runs can only be told on this machine: `aliveHere` is set
+// to kill(pid, 0)'s answer. Never takes the lock (a probe must not refuse a starting writer).
+std::string runFolderWriter(const std::string& dir, bool* aliveHere = nullptr);
+
 // Removes NAME.tmp-PID files in `dir` whose process no longer runs (a kill mid-write).
 // Returns how many were removed.
 int removeStaleTempFiles(const std::string& dir);

@@ -2,6 +2,7 @@
 // unsaved changes are asked about on quit and on open, run folders written by the CLI are
 // imported, and a session file is checked field by field.
 
+#include <qcustomplot.h>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -13,10 +14,13 @@
 #include <QtTest>
 
 #include "core/data/dataset_spec.h"
+#include "ui/charts/pareto_chart.h"
 #include "ui/charts/pruning_chart.h"
+#include "ui/charts/training_chart.h"
 #include "ui/main_window.h"
 #include "ui/model_designer.h"
 #include "ui/pruning_panel.h"
+#include "ui/run_groups.h"
 #include "ui/run_table_model.h"
 #include "ui/session.h"
 #include "ui/train_settings.h"
@@ -193,6 +197,114 @@ private Q_SLOTS:
               "\"config.train_subset\"", "\"config.precise_bn\""}) {
             QVERIFY2(header.contains(column), qPrintable(column + (" not in " + header)));
         }
+    }
+
+    // Issue 12, point 3: runs that differ only in the seed are one experiment; the table, the
+    // training chart and the Pareto chart show mean ± sample std over them.
+    void seedGroupsShowMeanAndStd() {
+        auto w = window();
+        TrainConfig base;
+        base.model = modelSpecFromName("resnet-cifar-8", 1, 10, 28);
+        base.dataset = "fashion-mnist";
+        base.epochs = 2;
+        const double accuracies[] = {0.80, 0.82, 0.87};
+        for (int k = 0; k < 3; ++k) {
+            RunRecord r;
+            r.config = base;
+            r.config.seed = uint64_t(42 + k);
+            r.config.threads = k;  // how it ran is no part of the experiment
+            r.status = "completed";
+            r.macs = 1000000;
+            r.params = 1000;
+            r.hasSummary = true;
+            r.summary.state = RunState::Completed;
+            r.summary.completed = true;
+            r.summary.test.count = 100;
+            r.summary.test.accuracy = accuracies[k];
+            for (int e = 1; e <= 2; ++e) {
+                EpochMetrics m;
+                m.epoch = e;
+                m.trainLoss = 1.0 / e + 0.1 * k;
+                m.valLoss = 1.2 / e + 0.1 * k;
+                m.trainAccuracy = 0.5 + 0.1 * e;
+                m.valAccuracy = 0.4 + 0.1 * e + 0.01 * k;
+                r.history.push_back(m);
+            }
+            r.summary.history = r.history;
+            w->session()->importRun(r);
+        }
+        RunRecord other;  // another experiment: a different learning rate
+        other.config = base;
+        other.config.lr = 0.5;
+        other.status = "completed";
+        other.macs = 2000000;
+        other.hasSummary = true;
+        other.summary.test.count = 100;
+        other.summary.test.accuracy = 0.7;
+        w->session()->importRun(other);
+
+        const std::vector<RunGroup> groups = groupRuns(w->session()->runs());
+        QCOMPARE(int(groups.size()), 2);
+        QCOMPARE(groups[0].ids, QList<int>({1, 2, 3}));
+        // By hand: mean 0.83; deviations -0.03, -0.01, 0.04; sum of squares 0.0026; / (3 - 1).
+        QVERIFY(qAbs(groups[0].testAccuracy.mean - 0.83) < 1e-12);
+        QVERIFY(qAbs(groups[0].testAccuracy.std - std::sqrt(0.0026 / 2)) < 1e-12);
+        QCOMPARE(groups[0].testAccuracy.count, 3);
+        QCOMPARE(int(groups[0].valLoss.size()), 2);
+        QVERIFY(qAbs(groups[0].valLoss[1].mean - (0.6 + 0.1)) < 1e-12);  // 0.6 + mean(0, .1, .2)
+        QCOMPARE(groups[1].ids, QList<int>({4}));
+
+        w->setGroupSeeds(true);
+        RunTableModel* model = w->findChild<RunTableModel*>();
+        QCOMPARE(model->rowCount(), 2);
+        QCOMPARE(model->runIdsAt(0), QList<int>({1, 2, 3}));
+        const QString test =
+            model->data(model->index(0, RunTableModel::Test), Qt::DisplayRole).toString();
+        QCOMPARE(test, QString("83.00 ± 3.61 %"));
+        QVERIFY(model->data(model->index(0, RunTableModel::Name), Qt::DisplayRole)
+                    .toString()
+                    .contains("3 seeds"));
+        w->paretoChart()->refreshNow();
+        QCOMPARE(w->paretoChart()->pointCount(), 2);  // the group's mean and the other run
+        QCOMPARE(w->paretoChart()->errorBarCount(), 1);
+        w->trainingChart()->refreshNow();
+        int bands = 0;
+        for (int i = 0; i < w->trainingChart()->plot()->graphCount(); ++i) {
+            bands += w->trainingChart()->plot()->graph(i)->channelFillGraph() != nullptr;
+        }
+        QCOMPARE(bands, 4);  // train and validation, loss and accuracy
+        w->setGroupSeeds(false);
+        QCOMPARE(model->rowCount(), 4);
+        w->paretoChart()->refreshNow();
+        QCOMPARE(w->paretoChart()->errorBarCount(), 0);
+    }
+
+    // Issue 12, point 3: a sweep (or run) folder is watched: runs appear and fill in as another
+    // process writes them.
+    void watchedFoldersFillInLive() {
+        auto w = window();
+        const QString sweep = tmp_.filePath("live-sweep");
+        QVERIFY(QDir().mkpath(sweep + "/runs"));
+        QCOMPARE(w->openSweep(sweep), QString());  // nothing there yet: watched, not refused
+        QCOMPARE(w->watchedFolders(), QStringList({QDir::cleanPath(sweep + "/runs")}));
+        QCOMPARE(w->session()->runs().size(), 0);
+        // A run "starts": its folder appears with config and metrics, no summary yet.
+        const QString run = sweep + "/runs/r1";
+        QVERIFY(QDir().mkpath(run));
+        for (const char* name : {"config.json", "metrics.csv", "checksums.json"}) {
+            QVERIFY(QFile::copy(runsDir_ + "/a/" + name, run + "/" + name));
+        }
+        QCOMPARE(w->refreshWatched(), 1);
+        QCOMPARE(w->session()->runs().size(), 1);
+        QVERIFY2(!w->session()->runs()[0].hasSummary, qPrintable(w->session()->runs()[0].status));
+        QCOMPARE(w->refreshWatched(), 0);  // nothing changed: nothing re-read
+        // It finishes: the summary arrives and the record fills in.
+        QVERIFY(QFile::copy(runsDir_ + "/a/summary.json", run + "/summary.json"));
+        QCOMPARE(w->refreshWatched(), 1);
+        QCOMPARE(w->session()->runs().size(), 1);
+        QCOMPARE(w->session()->runs()[0].status, QString("completed"));
+        QCOMPARE(w->session()->runs()[0].testAccuracy(),
+                 readJson(runsDir_ + "/a/summary.json")["test_acc"].toDouble());
     }
 
     void unsavedChangesAreAskedAboutOnQuitAndOpen() {

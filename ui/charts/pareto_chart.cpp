@@ -6,6 +6,7 @@
 
 #include "ui/charts/chart_style.h"
 #include "ui/charts/chart_tools.h"
+#include "ui/run_groups.h"
 #include "ui/session.h"
 
 namespace scalelab::ui {
@@ -36,16 +37,18 @@ ParetoChart::ParetoChart(Session* session, QWidget* parent)
         };
         const QString macs = tr("%1 MACs (%2)").arg(compactCount(key), exactCount(qint64(key)));
         if (series == tested_) {
-            return tr("%1\ntest accuracy %2 %\n%3")
-                .arg(nameAt(tested_, testedNames_))
-                .arg(value, 0, 'f', 2)
-                .arg(macs);
+            const QString name = nameAt(tested_, testedNames_);
+            const int i = testedNames_.indexOf(name);
+            const double sd = i >= 0 && i < testedStd_.size() ? testedStd_[i] : 0;
+            // One arg() call: a run named "%2" stays as typed.
+            return tr("%1\ntest accuracy %2 %%3\n%4")
+                .arg(name, QString::number(value, 'f', 2),
+                     sd > 0 ? tr(" ± %1 (sample std over seeds)").arg(sd, 0, 'f', 2) : QString(),
+                     macs);
         }
         if (series == untested_) {
             return tr("%1\nbest validation accuracy %2 % (no test result)\n%3")
-                .arg(nameAt(untested_, untestedNames_))
-                .arg(value, 0, 'f', 2)
-                .arg(macs);
+                .arg(nameAt(untested_, untestedNames_), QString::number(value, 'f', 2), macs);
         }
         if (series == frontier_) {
             return tr("Pareto frontier\n%1 % at %2").arg(value, 0, 'f', 2).arg(macs);
@@ -57,6 +60,11 @@ ParetoChart::ParetoChart(Session* session, QWidget* parent)
     connect(&throttle_, &QTimer::timeout, this, &ParetoChart::refreshNow);
     connect(session, &Session::runChanged, this, &ParetoChart::requestRefresh);
     connect(session, &Session::runsReset, this, &ParetoChart::requestRefresh);
+    refreshNow();
+}
+
+void ParetoChart::setGroupSeeds(bool grouped) {
+    grouped_ = grouped;
     refreshNow();
 }
 
@@ -72,22 +80,40 @@ int ParetoChart::pointCount() const {
 int ParetoChart::untestedCount() const {
     return untested_ ? untested_->dataCount() : 0;
 }
+int ParetoChart::errorBarCount() const {
+    return int(std::count_if(testedStd_.begin(), testedStd_.end(), [](double e) { return e > 0; }));
+}
 int ParetoChart::frontierCount() const {
     return frontier_ ? frontier_->dataCount() : 0;
 }
 
 void ParetoChart::refreshNow() {
     throttle_.stop();
-    plot_->clearGraphs();
+    plot_->clearPlottables();  // graphs and the error bars
     plot_->clearItems();
     struct P {
         double macs, acc;
         int id;
         QString name;
+        double std = 0;  // seed group: sample std of the test accuracy, % points
     };
     std::vector<P> tested, untested;
+    // Seed groups: one point at the mean test accuracy with a ± std error bar.
+    QList<int> inGroup;
+    if (grouped_) {
+        for (const RunGroup& g : groupRuns(session_->runs())) {
+            const RunRecord* first = session_->find(g.ids.first());
+            if (g.ids.size() < 2 || g.testAccuracy.count < 2 || !first || first->macs <= 0) {
+                continue;
+            }
+            inGroup << g.ids;
+            tested.push_back({double(first->macs), g.testAccuracy.mean * 100, first->id,
+                              tr("%1 · %n seeds", nullptr, g.testAccuracy.count).arg(first->name),
+                              g.testAccuracy.std * 100});
+        }
+    }
     for (const RunRecord& r : session_->runs()) {
-        if (r.macs <= 0) {
+        if (r.macs <= 0 || inGroup.contains(r.id)) {
             continue;
         }
         if (r.testAccuracy() >= 0) {
@@ -110,7 +136,8 @@ void ParetoChart::refreshNow() {
     untested_->setLineStyle(QCPGraph::lsNone);
     untested_->setScatterStyle(
         QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(QColor(120, 120, 120), 1.5), Qt::white, 8));
-    QVector<double> x, y, ux, uy, fx, fy;
+    QVector<double> x, y, ux, uy, fx, fy, errors;
+    testedStd_.clear();
     testedNames_.clear();
     untestedNames_.clear();
     double best = -1;
@@ -125,6 +152,8 @@ void ParetoChart::refreshNow() {
     for (const P& p : tested) {
         x << p.macs;
         y << p.acc;
+        errors << p.std;
+        testedStd_ << p.std;
         testedNames_ << p.name;
         if (p.acc > best) {
             best = p.acc;
@@ -140,6 +169,15 @@ void ParetoChart::refreshNow() {
         label(p, false);
     }
     tested_->setData(x, y, true);
+    errorBars_ = nullptr;
+    if (grouped_ && std::any_of(errors.begin(), errors.end(), [](double e) { return e > 0; })) {
+        errorBars_ = new QCPErrorBars(plot_->xAxis, plot_->yAxis);
+        errorBars_->setDataPlottable(tested_);
+        errorBars_->setData(errors);
+        errorBars_->setPen(QPen(QColor(31, 119, 180), 1.2));
+        errorBars_->setName(tr("± std over seeds"));
+        errorBars_->removeFromLegend();
+    }
     untested_->setData(ux, uy, true);
     if (untested.empty()) {
         untested_->removeFromLegend();

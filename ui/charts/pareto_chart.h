@@ -11,6 +11,7 @@
 
 class QCustomPlot;
 class QCPGraph;
+class QCPErrorBars;
 
 namespace scalelab::ui {
 
@@ -26,6 +27,9 @@ public:
     int untestedCount() const;  // runs plotted by validation accuracy (hollow)
     int frontierCount() const;
     ChartTools* tools() const { return tools_; }
+    // Seed groups (ui/run_groups.h) as one point at the mean with a ± std error bar.
+    void setGroupSeeds(bool grouped);
+    int errorBarCount() const;  // tested points carrying an error bar (tests)
     void refreshNow();
 
 public Q_SLOTS:
@@ -40,6 +44,9 @@ private:
     QCPGraph* untested_ = nullptr;
     QCPGraph* frontier_ = nullptr;
     QList<QString> testedNames_, untestedNames_;  // per point, in key order
+    QList<double> testedStd_;                     // seed groups: std per tested point
+    QCPErrorBars* errorBars_ = nullptr;
+    bool grouped_ = false;
 };
 
 }  // namespace scalelab::ui

@@ -9,6 +9,7 @@
 
 #include "ui/charts/chart_style.h"
 #include "ui/charts/chart_tools.h"
+#include "ui/run_groups.h"
 #include "ui/session.h"
 
 namespace scalelab::ui {
@@ -83,10 +84,17 @@ TrainingChart::TrainingChart(Session* session, QWidget* parent)
         if (it == describe_.end()) {
             return QString();
         }
-        return tr("%1\n%2 at epoch %3: %4")
-            .arg(it->first, it->second)
-            .arg(key, 0, 'f', 2)
-            .arg(value, 0, 'f', 4);
+        QString text = tr("%1\n%2 at epoch %3: %4")
+                           .arg(it->first, it->second, QString::number(key, 'f', 2),
+                                QString::number(value, 'f', 4));
+        const auto sd = groupStd_.find(series);
+        if (sd != groupStd_.end()) {
+            const int i = int(std::lround(key)) - 1;
+            if (i >= 0 && i < sd->size()) {
+                text += tr(" ± %1 (sample std)").arg((*sd)[i], 0, 'f', 4);
+            }
+        }
+        return text;
     });
 
     throttle_.setSingleShot(true);
@@ -112,6 +120,73 @@ void TrainingChart::setSmoothing(double weight) {
     requestRefresh();
 }
 
+void TrainingChart::setGroupSeeds(bool grouped) {
+    grouped_ = grouped;
+    requestRefresh();
+}
+
+void TrainingChart::drawGroup(const RunGroup& g, const QString& name, const QColor& color,
+                              double& maxEpoch, double& maxLoss) {
+    auto curve = [&](QCPAxisRect* rect, const std::vector<MeanStd>& values, double scale,
+                     bool validation, const QString& what) -> QCPGraph* {
+        QVector<double> x, mean, lo, hi, sd;
+        for (size_t e = 0; e < values.size(); ++e) {
+            if (values[e].count == 0) {
+                continue;
+            }
+            x << double(e + 1);
+            mean << values[e].mean * scale;
+            sd << values[e].std * scale;
+            lo << (values[e].mean - values[e].std) * scale;
+            hi << (values[e].mean + values[e].std) * scale;
+            maxEpoch = std::max(maxEpoch, double(e + 1));
+        }
+        if (x.isEmpty()) {
+            return nullptr;
+        }
+        QCPAxis* keyAxis = rect->axis(QCPAxis::atBottom);
+        QCPAxis* valueAxis = rect->axis(QCPAxis::atLeft);
+        QColor band = color;
+        band.setAlpha(validation ? 40 : 28);
+        QCPGraph* upper = plot_->addGraph(keyAxis, valueAxis);
+        upper->setPen(Qt::NoPen);
+        upper->setData(x, hi, true);
+        upper->removeFromLegend();
+        QCPGraph* lower = plot_->addGraph(keyAxis, valueAxis);
+        lower->setPen(Qt::NoPen);
+        lower->setData(x, lo, true);
+        lower->setBrush(band);
+        lower->setChannelFillGraph(upper);
+        lower->removeFromLegend();
+        QCPGraph* m = plot_->addGraph(keyAxis, valueAxis);
+        QPen pen(color, validation ? 2.2 : 1.8);
+        if (validation) {
+            pen.setStyle(Qt::DashLine);
+            m->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, color, Qt::white, 6));
+        }
+        m->setPen(pen);
+        m->setData(x, mean, true);
+        m->removeFromLegend();
+        describe_[m] = {name, tr("%1, mean over seeds").arg(what)};
+        groupStd_[m] = sd;
+        return m;
+    };
+    for (const MeanStd& v : g.trainLoss) {
+        if (v.count > 0 && std::isfinite(v.mean)) {
+            maxLoss = std::max(maxLoss, std::min(v.mean + v.std, 10.0));
+        }
+    }
+    QCPGraph* tl = curve(lossRect_, g.trainLoss, 1, false, tr("train loss"));
+    curve(accRect_, g.trainAccuracy, 100, false, tr("train accuracy %"));
+    QCPGraph* vl = curve(lossRect_, g.valLoss, 1, true, tr("validation loss"));
+    curve(accRect_, g.valAccuracy, 100, true, tr("validation accuracy %"));
+    QCPGraph* named = vl ? vl : tl;
+    if (named) {
+        named->setName(tr("%1 (mean ± std)").arg(name));
+        named->addToLegend();
+    }
+}
+
 void TrainingChart::requestRefresh() {
     if (!throttle_.isActive()) {
         throttle_.start();
@@ -130,12 +205,33 @@ void TrainingChart::refreshNow() {
     throttle_.stop();
     plot_->clearGraphs();
     describe_.clear();
+    groupStd_.clear();
     double maxEpoch = 1;
     double maxLoss = 0.1;
+    // Seed groups: their mean curves with a ± std band replace their runs' own curves.
+    QList<int> drawnAsGroup;
+    if (grouped_) {
+        for (const RunGroup& g : groupRuns(session_->runs())) {
+            bool visible = visible_.isEmpty();
+            for (int id : g.ids) {
+                visible = visible || visible_.contains(id);
+            }
+            if (g.ids.size() < 2 || !visible || g.trainLoss.empty()) {
+                continue;
+            }
+            drawnAsGroup << g.ids;
+            const RunRecord* first = session_->find(g.ids.first());
+            const QString name = tr("%1 · %n seeds", nullptr, int(g.ids.size())).arg(first->name);
+            drawGroup(g, name, runColor(g.ids.first()), maxEpoch, maxLoss);
+        }
+    }
     for (const RunRecord& r : session_->runs()) {
         // The run that is training is always drawn, whatever the Compare selection.
         const bool training = r.status == "running";
         if (!visible_.isEmpty() && !visible_.contains(r.id) && !training) {
+            continue;
+        }
+        if (drawnAsGroup.contains(r.id) && !training) {
             continue;
         }
         if (r.history.empty() && r.liveLoss.empty()) {

@@ -5,6 +5,7 @@
 // log axes, zoom reset and legend placement come from ChartTools. The session never replots: it
 // signals, and this chart arms one 40 ms timer, then rebuilds its curves and replots once.
 
+#include <QColor>
 #include <QHash>
 #include <QList>
 #include <QPair>
@@ -22,6 +23,7 @@ namespace scalelab::ui {
 
 class ChartTools;
 class Session;
+struct RunGroup;
 
 // TensorBoard's smoothing: an exponential moving average with weight w, divided by 1 - w^n so
 // the first points are not pulled towards 0.
@@ -44,6 +46,8 @@ public:
     void setSmoothing(double weight);
     double smoothing() const { return smoothing_; }
     ChartTools* tools() const { return tools_; }
+    // Seed groups (ui/run_groups.h) as their mean curves with a ± std band.
+    void setGroupSeeds(bool grouped);
     QCPAxisRect* lossRect() const { return lossRect_; }
     QCPAxisRect* accuracyRect() const { return accRect_; }
 
@@ -63,6 +67,10 @@ private:
     double smoothing_ = 0.6;
     // Hover text of each series: run name and what the curve is.
     QHash<const QCPAbstractPlottable*, QPair<QString, QString>> describe_;
+    QHash<const QCPAbstractPlottable*, QVector<double>> groupStd_;  // a mean curve's std per epoch
+    bool grouped_ = false;
+    void drawGroup(const RunGroup& g, const QString& name, const QColor& color, double& maxEpoch,
+                   double& maxLoss);
 };
 
 }  // namespace scalelab::ui
