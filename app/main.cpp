@@ -17,6 +17,7 @@
 
 #include "core/prune/prune_api.h"
 #include "core/runtime.h"
+#include "ui/app_info.h"
 #include "ui/dataset_panel.h"
 #include "ui/feature_panel.h"
 #include "ui/main_window.h"
@@ -141,9 +142,7 @@ void runTour(MainWindow& window, const QString& dir, const QString& sessionDir) 
 
 int main(int argc, char** argv) {
     QApplication app(argc, argv);
-    QApplication::setApplicationName("ScaleLab");
-    QApplication::setOrganizationName("ScaleLab");
-    QApplication::setApplicationVersion("0.1.0");
+    scalelab::ui::applyAppIdentity();
 
     QCommandLineParser parser;
     parser.setApplicationDescription("ScaleLab: a desktop lab for CNN scaling");

@@ -3,6 +3,10 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 
+#ifdef SCALELAB_CORE_HAS_OPENCV
+#include <opencv2/core/utility.hpp>
+#endif
+
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -20,6 +24,9 @@ namespace scalelab {
 RuntimeInfo runtimeInfo() {
     RuntimeInfo r;
     r.torchVersion = TORCH_VERSION;
+#ifdef SCALELAB_CORE_HAS_OPENCV
+    r.opencvVersion = cv::getVersionString();
+#endif
     r.cudaAvailable = torch::cuda::is_available();
     r.cudaDeviceCount = r.cudaAvailable ? int(torch::cuda::device_count()) : 0;
     r.threads = torch::get_num_threads();

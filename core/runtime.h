@@ -1,5 +1,6 @@
 #pragma once
-// What the compute side of this process has: LibTorch version, CUDA, threads. Torch-free.
+// What the compute side of this process has: LibTorch and OpenCV versions, CUDA, threads.
+// Torch-free.
 
 #include <cstdint>
 #include <string>
@@ -8,6 +9,7 @@ namespace scalelab {
 
 struct RuntimeInfo {
     std::string torchVersion;    // LibTorch's version, e.g. "1.13.0"
+    std::string opencvVersion;   // OpenCV's version, e.g. "4.6.0"; "" in a build without OpenCV
     bool cudaAvailable = false;  // LibTorch was built with CUDA and sees a GPU
     int cudaDeviceCount = 0;     // GPUs LibTorch sees
     int threads = 0;             // intra-op threads LibTorch uses now
@@ -15,6 +17,9 @@ struct RuntimeInfo {
 };
 
 RuntimeInfo runtimeInfo();
+
+// ScaleLab's own version: CMake's project version, e.g. "0.1.0" (--version, Help > About).
+std::string scalelabVersion();
 
 // The most intra-op threads a run may ask for: 4 x the machine's hardware threads.
 int maxThreads();

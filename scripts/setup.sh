@@ -19,6 +19,7 @@ core_packages=(
 gui_packages=(
     qt6-base-dev qt6-svg-dev qt6-qpa-plugins libqcustomplot-dev
     fonts-dejavu-core xvfb xauth
+    desktop-file-utils appstream  # ctest -R install: validate the installed desktop entry, metainfo
 )
 
 sanitize_packages=(clang libclang-rt-14-dev)  # scripts/test.sh --sanitize, scripts/fuzz.sh

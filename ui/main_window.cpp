@@ -29,6 +29,7 @@
 #include "core/models/analysis.h"
 #include "core/runtime.h"
 #include "core/train/run_folder.h"
+#include "ui/app_info.h"
 #include "ui/charts/chart_export.h"
 #include "ui/charts/confusion_chart.h"
 #include "ui/charts/cost_chart.h"
@@ -70,6 +71,7 @@ QString duration(double s) {
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     registerMetaTypes();
     setWindowTitle(tr("ScaleLab — CNN scaling lab"));
+    setWindowIcon(appIcon());  // also without main()'s applyAppIdentity (tests, embedding)
     session_ = new Session(this);
     session_->setFolder(QDir(QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation))
                             .filePath("ScaleLab/session-" +
@@ -407,14 +409,8 @@ void MainWindow::buildMenus() {
                "<p><b>FLOPs</b>, where shown, are 2 × MACs (each MAC is two floating-point "
                "operations).</p>"));
     });
-    help->addAction(tr("&About ScaleLab"), this, [this] {
-        QMessageBox::about(this, tr("About ScaleLab"),
-                           tr("<b>ScaleLab %1</b><p>A desktop lab for CNN scaling: EfficientNet's "
-                              "width, depth and resolution, ResNet's depth, trained on real "
-                              "data.</p><p>%2</p>")
-                               .arg(QApplication::applicationVersion(),
-                                    QString::fromStdString(describeRuntime(runtimeInfo()))));
-    });
+    help->addAction(tr("&About ScaleLab"), this,
+                    [this] { QMessageBox::about(this, tr("About ScaleLab"), aboutText()); });
 }
 
 void MainWindow::setSessionFolder(const QString& folder) {

@@ -115,7 +115,8 @@ int main(int argc, char** argv) {
             return 0;
         }
         if (version->parsed()) {
-            std::cout << "scalelab-cli 0.1.0\n" << describeRuntime(runtimeInfo()) << "\n";
+            std::cout << "scalelab-cli " << scalelabVersion() << "\n"
+                      << describeRuntime(runtimeInfo()) << "\n";
             return 0;
         }
         for (const cli::Command& c : commands) {
