@@ -279,7 +279,7 @@ void ChartTools::onDoubleClick(QMouseEvent*) {
 void ChartTools::showMenu(const QPoint& pos) {
     QMenu menu(plot_);
     const QList<QCPAxisRect*> rects = plot_->axisRects();
-    for (QCPAxisRect* rect : rects) {
+    for (QCPAxisRect* rect : logMenu_ ? rects : QList<QCPAxisRect*>{}) {
         QCPAxis* y = rect->axis(QCPAxis::atLeft);
         const QString what = y->label().isEmpty() ? tr("y axis") : y->label();
         QAction* a = menu.addAction(tr("Logarithmic: %1").arg(what));

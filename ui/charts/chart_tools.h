@@ -42,6 +42,10 @@ public:
     // How a hovered point is described; default "name\nx: key\ny: value" with the axis labels.
     void setFormatter(Formatter f) { formatter_ = std::move(f); }
 
+    // Whether the right-click menu offers log/linear (off for a chart whose left axis lists
+    // categories).
+    void setLogMenu(bool offered) { logMenu_ = offered; }
+
     // Log or linear left axis of `rect`. Log keeps only positive values in view.
     void setLogY(QCPAxisRect* rect, bool logarithmic);
     bool isLogY(QCPAxisRect* rect) const;
@@ -65,6 +69,7 @@ private:
     QCustomPlot* plot_;
     Formatter formatter_;
     std::function<void()> reset_;
+    bool logMenu_ = true;
 };
 
 }  // namespace scalelab::ui

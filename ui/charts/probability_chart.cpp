@@ -2,8 +2,10 @@
 
 #include <qcustomplot.h>
 #include <QVBoxLayout>
+#include <cmath>
 
 #include "ui/charts/chart_style.h"
+#include "ui/charts/chart_tools.h"
 
 namespace scalelab::ui {
 
@@ -17,11 +19,24 @@ ProbabilityChart::ProbabilityChart(QWidget* parent) : QWidget(parent), plot_(new
     plot_->xAxis->setRange(0, 100);
     setPlotTitle(plot_, tr("Prediction"));
     setMinimumWidth(280);
+    tools_ = new ChartTools(plot_);
+    tools_->setLogMenu(false);  // the left axis lists classes
+    tools_->setResetZoom([this] {
+        plot_->xAxis->setRange(0, 100);
+        plot_->yAxis->setRange(-0.5, double(classes_.size()) - 0.5);
+    });
+    tools_->setFormatter([this](const QCPAbstractPlottable*, double key, double value) {
+        const int i = int(std::lround(key));
+        return tr("%1: %2 %")
+            .arg(i >= 0 && i < classes_.size() ? classes_[i] : QString::number(i),
+                 QString::number(value, 'f', 2));
+    });
 }
 
 void ProbabilityChart::setProbabilities(const std::vector<double>& p, const QStringList& classes,
                                         int predicted, int trueLabel) {
     plot_->clearPlottables();
+    classes_ = classes;
     QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
     QVector<double> x, y, hx, hy;
     for (int i = 0; i < int(p.size()); ++i) {

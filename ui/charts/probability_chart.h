@@ -9,6 +9,8 @@ class QCustomPlot;
 
 namespace scalelab::ui {
 
+class ChartTools;
+
 class ProbabilityChart : public QWidget {
     Q_OBJECT
 public:
@@ -19,6 +21,8 @@ public:
 
 private:
     QCustomPlot* plot_;
+    ChartTools* tools_ = nullptr;
+    QStringList classes_;  // the bars' class names (hover text)
 };
 
 }  // namespace scalelab::ui
