@@ -293,6 +293,11 @@ std::string gridText(const SweepPlan& p) {
 
 int planSweep(PlanOptions& o, const CLI::App& sub) {
     SettingsTable table;
+    if (sub.count("--allow-memory")) {
+        throw UsageError(
+            "--allow-memory is not part of a run's record, so a sweep cannot keep it; "
+            "lower --batch-size or --resolution instead");
+    }
     SweepPlan plan;
     plan.grid = readGrid(o, table);
     plan.base = baseSettings(sub, table);
