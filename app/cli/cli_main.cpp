@@ -85,7 +85,11 @@ int main(int argc, char** argv) {
     }
     // The command the messages name: the first argument when it is one.
     const std::string first = argv[1];
-    const std::string command = findCommand(app, first) != nullptr ? first : "";
+    std::string command = findCommand(app, first) != nullptr ? first : "";
+    // A command with commands of its own ("sweep plan"): messages name both.
+    if (const CLI::App* c = findCommand(app, first); c != nullptr && argc > 2) {
+        command += findCommand(*c, argv[2]) != nullptr ? " " + std::string(argv[2]) : "";
+    }
     if (first.rfind('-', 0) != 0 && command.empty()) {
         return usageError("", "unknown command '" + first + "'");
     }
