@@ -2,7 +2,7 @@
 # Installs everything ScaleLab needs from Debian 12's apt. Safe to run again: it installs only
 # what is missing, and needs no network when nothing is.
 #
-#   scripts/setup.sh              core + GUI + tests
+#   scripts/setup.sh              core + GUI + tests (with SLURM and munge for the sweep test)
 #   scripts/setup.sh --core-only  core, CLI and core tests only: no Qt (GPU servers, CI shards)
 #   scripts/setup.sh --sanitize   core + clang and its sanitizer/libFuzzer runtimes
 set -euo pipefail
@@ -24,11 +24,19 @@ gui_packages=(
 
 sanitize_packages=(clang libclang-rt-14-dev)  # scripts/test.sh --sanitize, scripts/fuzz.sh
 
+# Test dependencies only (not needed to run ScaleLab): tests/cli/test_slurm.py starts its own
+# single-node SLURM cluster (slurmctld + slurmd, authenticated by its own munged) in a temporary
+# folder to test `scalelab-cli sweep run --slurm` against a real scheduler; without them that
+# test is skipped. The test never uses the packages' own services (on a systemd machine Debian
+# enables them: munge starts, slurmctld/slurmd stay down without /etc/slurm/slurm.conf; turn
+# them off with `systemctl disable --now munge slurmctld slurmd` if you like).
+slurm_test_packages=(slurm-wlm slurmctld slurmd slurm-client munge)
+
 packages=("${core_packages[@]}")
 case "${1:-}" in
     --core-only) ;;
     --sanitize) packages+=("${sanitize_packages[@]}") ;;
-    *) packages+=("${gui_packages[@]}") ;;
+    *) packages+=("${gui_packages[@]}" "${slurm_test_packages[@]}") ;;
 esac
 
 missing=()

@@ -60,11 +60,11 @@ int main(int argc, char** argv) {
     app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)->group("options");
     app.set_help_flag("-h,--help", "print this help and exit");
 
-    std::vector<cli::Command> commands = {cli::addDatasets(app), cli::addDatasetInfo(app),
-                                          cli::addInfo(app),     cli::addParityCase(app),
-                                          cli::addTrain(app),    cli::addEval(app),
-                                          cli::addPrune(app),    cli::addFeatures(app),
-                                          cli::addBench(app),    cli::addBenchOps(app)};
+    std::vector<cli::Command> commands = {
+        cli::addDatasets(app),   cli::addDatasetInfo(app), cli::addInfo(app),
+        cli::addParityCase(app), cli::addTrain(app),       cli::addEval(app),
+        cli::addPrune(app),      cli::addFeatures(app),    cli::addBench(app),
+        cli::addBenchOps(app),   cli::addSweep(app)};
     CLI::App* version =
         app.add_subcommand("version", "ScaleLab, LibTorch, device and thread count");
     CLI::App* help = app.add_subcommand("help", "this text, or a command's options");
@@ -85,7 +85,11 @@ int main(int argc, char** argv) {
     }
     // The command the messages name: the first argument when it is one.
     const std::string first = argv[1];
-    const std::string command = findCommand(app, first) != nullptr ? first : "";
+    std::string command = findCommand(app, first) != nullptr ? first : "";
+    // A command with commands of its own ("sweep plan"): messages name both.
+    if (const CLI::App* c = findCommand(app, first); c != nullptr && argc > 2) {
+        command += findCommand(*c, argv[2]) != nullptr ? " " + std::string(argv[2]) : "";
+    }
     if (first.rfind('-', 0) != 0 && command.empty()) {
         return usageError("", "unknown command '" + first + "'");
     }

@@ -12,8 +12,12 @@
 #include "app/cli/model_args.h"
 #include "app/cli/option_checks.h"
 #include "app/cli/terminal_progress.h"
+#include "app/cli/train_options.h"
 #include "core/data/dataset_api.h"
+#include "core/data/file_io.h"
 #include "core/runtime.h"
+#include "core/train/run_folder.h"
+#include "core/train/sweep.h"
 #include "core/train/train_api.h"
 
 namespace scalelab::cli {
@@ -141,33 +145,109 @@ TrainHooks makeHooks(bool jsonl, TerminalProgress& bar) {
     return hooks;
 }
 
-struct TrainOptions {
-    TrainConfig config;  // TrainConfig{}'s defaults are the options' defaults
-    ModelOptions model;
-    std::string out;
-    std::string resume;
-    bool jsonl = false;
-};
-
 struct EvalOptions {
     std::string run;
     std::string dataset;
     bool json = false;
 };
 
+// train --sweep DIR --index I: run I of the plan into DIR/runs/<id>. A finished run (completed
+// or diverged) is left as it is; an interrupted, cancelled or failed one continues from its
+// checkpoint, or starts again when it never finished an epoch.
+int trainSweepRun(const TrainOptions& o, bool threadsGiven, TerminalProgress& bar) {
+    const SweepPlan plan = readSweepPlan(o.sweep);
+    if (o.index < 0 || o.index >= int64_t(plan.runs.size())) {
+        throw UsageError("--index " + std::to_string(o.index) +
+                         " is out of range: " + joinPath(o.sweep, sweepfile::kPlan) + " plans " +
+                         std::to_string(plan.runs.size()) + " runs (--index 0.." +
+                         std::to_string(plan.runs.size() - 1) + ")");
+    }
+    const SweepRun& run = plan.runs[size_t(o.index)];
+    const std::string dir = sweepRunDir(o.sweep, run);
+    const std::string who = "run " + std::to_string(run.index) + " (" + run.id + ")";
+    const SweepRunStatus st = sweepRunStatus(dir, run.config.epochs);
+    auto say = [&](const std::string& line) {
+        if (o.jsonl) {
+            nlohmann::ordered_json j;
+            j["event"] = "sweep";
+            j["message"] = line;
+            std::cout << j.dump() << std::endl;
+        } else {
+            std::printf("%s\n", line.c_str());
+        }
+    };
+    if (sweepRunFinished(st.state)) {
+        say(who + " is already " + sweepRunStateName(st.state) + " (" + st.status + "): " + dir +
+            " is left as it is, not trained again");
+        return st.state == SweepRunState::Completed ? 0 : 3;
+    }
+    if (st.lockHolder != 0) {
+        throw Error(who + " is being trained by process " + std::to_string(st.lockHolder) +
+                    " on this machine; nothing was started");
+    }
+    if (st.state != SweepRunState::NotStarted) {
+        // The folder must hold what the plan says (its name carries the config's hash).
+        TrainConfig recorded = readRunConfig(dir);
+        if (sweepRunId(run.point, recorded) != run.id) {
+            throw Error(dir + "/config.json is not the config " +
+                        joinPath(o.sweep, sweepfile::kPlan) + " plans for " + who +
+                        "; the folder is left as it is");
+        }
+        if (fileExists(joinPath(dir, runfile::kCheckpoint))) {
+            // With the thread count it started with (config.json): on the CPU the result then
+            // equals an uninterrupted run's, whatever --threads this executor passes.
+            say("continuing " + who + " (" + sweepRunStateName(st.state) + ": " + st.status +
+                ") in " + dir);
+            const TrainSummary s = resumeRun(dir, makeHooks(o.jsonl, bar));
+            bar.finish();
+            return finish(s, o.jsonl);
+        }
+        say(who + " never finished an epoch (" + sweepRunStateName(st.state) +
+            "): starting it again in " + dir);
+        discardRunWithoutEpochs(dir);
+    } else {
+        say("training " + who + " into " + dir);
+    }
+    TrainConfig c = run.config;
+    if (threadsGiven) {
+        c.threads = o.config.threads;
+    }
+    const TrainSummary s = trainRun(c, dir, makeHooks(o.jsonl, bar));
+    bar.finish();
+    return finish(s, o.jsonl);
+}
+
 int runTrain(TrainOptions& o, const CLI::App& sub) {
     const bool jsonl = o.jsonl;
     TerminalProgress bar("training");
 
-    if (sub.count("--resume")) {
+    if (sub.count("--index") && !sub.count("--sweep")) {
+        throw UsageError("--index I needs --sweep DIR");
+    }
+    if (sub.count("--resume") || sub.count("--sweep")) {
+        const std::string given = sub.count("--resume") ? "--resume" : "--sweep";
         for (const CLI::Option* opt : sub.get_options()) {
-            if (opt->count() && opt->get_name() != "--resume" && opt->get_name() != "--jsonl") {
-                throw UsageError(
-                    "--resume DIR takes the settings from DIR/config.json; give no "
-                    "others (got " +
-                    opt->get_name() + ")");
+            const std::string name = opt->get_name();
+            const bool allowed = name == given || name == "--jsonl" ||
+                                 (given == "--sweep" && (name == "--index" || name == "--threads"));
+            if (opt->count() && !allowed) {
+                throw UsageError(given == "--resume"
+                                     ? "--resume DIR takes the settings from DIR/config.json; "
+                                       "give no others (got " +
+                                           name + ")"
+                                     : "--sweep DIR takes the settings from DIR/sweep.json; give "
+                                       "only --index, --threads and --jsonl (got " +
+                                           name + ")");
             }
         }
+    }
+    if (sub.count("--sweep")) {
+        if (!sub.count("--index")) {
+            throw UsageError("--sweep DIR needs --index I (the run to train)");
+        }
+        return trainSweepRun(o, sub.count("--threads") > 0, bar);
+    }
+    if (sub.count("--resume")) {
         if (!jsonl) {
             std::printf("resuming %s\n", o.resume.c_str());
         }
@@ -178,37 +258,8 @@ int runTrain(TrainOptions& o, const CLI::App& sub) {
     if (!sub.count("--out")) {
         throw UsageError("train needs --out DIR (the run folder)");
     }
-    TrainConfig& c = o.config;
-    // The dataset decides the defaults for channels, classes and the base resolution.
-    DatasetSummary ds;
-    {
-        TerminalProgress loading("loading " + c.dataset);
-        ds = describeDataset(parseDatasetSpec(c.dataset), loading.callback());
-    }
-    ModelOptions& m = o.model;
-    if (!m.given("--in-channels")) {
-        m.inChannels = int(ds.channels);
-    }
-    if (!m.given("--num-classes")) {
-        m.numClasses = int(ds.classNames.size());
-    }
-    if (!m.given("--base-resolution")) {
-        m.baseResolution = std::max(ds.height, ds.width) <= 64 ? 32 : 224;
-    }
-    c.model = parseModelArgs(m).spec;
-    // What the user did not set comes from the family's measured defaults.
-    const TrainConfig d =
-        familyTrainDefaults(c.model, sub.count("--optimizer") ? &c.optimizer : nullptr);
-    c.optimizer = d.optimizer;
-    if (!sub.count("--lr")) {
-        c.lr = d.lr;
-    }
-    if (!sub.count("--weight-decay")) {
-        c.weightDecay = d.weightDecay;
-    }
-    if (!sub.count("--warmup-epochs")) {
-        c.warmupEpochs = std::min(d.warmupEpochs, double(c.epochs));
-    }
+    const DatasetSummary ds = describeTrainDataset(o.config.dataset);
+    const TrainConfig c = resolveTrainConfig(o, sub, ds);
     if (!jsonl) {
         std::printf("%s on %s: %lld epochs, batch %lld, %s lr %.3g (%s), out %s\n",
                     describeSpec(c.model).c_str(), ds.name.c_str(), (long long)c.epochs,
@@ -249,23 +300,49 @@ int runEval(const EvalOptions& o) {
 
 }  // namespace
 
-Command addTrain(CLI::App& app) {
-    auto o = std::make_shared<TrainOptions>();
-    CLI::App* sub = app.add_subcommand(
-        "train",
-        "train into a run folder (Ctrl-C stops after the current batch; exit 0 completed, 3 "
-        "diverged, 130 cancelled); train --resume DIR continues a run from its last finished "
-        "epoch");
+DatasetSummary describeTrainDataset(const std::string& spec) {
+    TerminalProgress loading("loading " + spec);
+    return describeDataset(parseDatasetSpec(spec), loading.callback());
+}
+
+TrainConfig resolveTrainConfig(TrainOptions& o, const CLI::App& sub, const DatasetSummary& ds) {
+    TrainConfig c = o.config;
+    // The dataset decides the defaults for channels, classes and the base resolution.
+    ModelOptions& m = o.model;
+    if (!m.given("--in-channels")) {
+        m.inChannels = int(ds.channels);
+    }
+    if (!m.given("--num-classes")) {
+        m.numClasses = int(ds.classNames.size());
+    }
+    if (!m.given("--base-resolution")) {
+        m.baseResolution = std::max(ds.height, ds.width) <= 64 ? 32 : 224;
+    }
+    c.model = parseModelArgs(m).spec;
+    // What the user did not set comes from the family's measured defaults.
+    const TrainConfig d =
+        familyTrainDefaults(c.model, sub.count("--optimizer") ? &c.optimizer : nullptr);
+    c.optimizer = d.optimizer;
+    if (!sub.count("--lr")) {
+        c.lr = d.lr;
+    }
+    if (!sub.count("--weight-decay")) {
+        c.weightDecay = d.weightDecay;
+    }
+    if (!sub.count("--warmup-epochs")) {
+        c.warmupEpochs = std::min(d.warmupEpochs, double(c.epochs));
+    }
+    return c;
+}
+
+void addTrainSettings(CLI::App& app, TrainOptions& into) {
+    CLI::App* sub = &app;
+    TrainOptions* o = &into;
     addModelOptions(*sub, o->model);
     TrainConfig& c = o->config;
     auto whole = [](CLI::Option* opt, int64_t lo, int64_t hi) {
         return opt->capture_default_str()->transform(Decimal)->check(CLI::Range(lo, hi));
     };
-    sub->add_option("--out", o->out, "the run folder (created; must not hold a run)")
-        ->type_name("DIR");
-    sub->add_option("--resume", o->resume, "continue the run in DIR (give no other options)")
-        ->type_name("DIR");
-    sub->add_flag("--jsonl", o->jsonl, "progress as one JSON object per line on stdout");
     sub->add_option("--dataset", c.dataset, "the dataset (SPEC below)")
         ->type_name("SPEC")
         ->capture_default_str();
@@ -332,6 +409,29 @@ Command addTrain(CLI::App& app) {
           65536);
     sub->add_flag("--allow-memory", c.allowAnyMemory,
                   "train even when the estimate exceeds the available memory");
+}
+
+Command addTrain(CLI::App& app) {
+    auto o = std::make_shared<TrainOptions>();
+    CLI::App* sub = app.add_subcommand(
+        "train",
+        "train into a run folder (Ctrl-C stops after the current batch; exit 0 completed, 3 "
+        "diverged, 130 cancelled); train --resume DIR continues a run from its last finished "
+        "epoch; train --sweep DIR --index I trains (or continues) run I of a sweep");
+    sub->add_option("--out", o->out, "the run folder (created; must not hold a run)")
+        ->type_name("DIR");
+    sub->add_option("--resume", o->resume, "continue the run in DIR (give no other options)")
+        ->type_name("DIR");
+    sub->add_option("--sweep", o->sweep,
+                    "train run --index of the sweep in DIR (sweep plan) into DIR/runs/<id>; a "
+                    "finished run is left as it is, an interrupted one continues")
+        ->type_name("DIR");
+    sub->add_option("--index", o->index, "the sweep's run (0-based, as sweep.json lists them)")
+        ->type_name("I")
+        ->transform(Decimal)
+        ->check(CLI::Range(int64_t(0), int64_t(1) << 30));
+    sub->add_flag("--jsonl", o->jsonl, "progress as one JSON object per line on stdout");
+    addTrainSettings(*sub, *o);
     return {sub, [o, sub] { return runTrain(*o, *sub); }};
 }
 

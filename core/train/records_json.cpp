@@ -6,6 +6,7 @@
 
 #include "core/json_enums.h"
 #include "core/models/spec_json.h"
+#include "core/train/sweep.h"
 
 namespace scalelab {
 
@@ -420,6 +421,127 @@ void from_json(const nlohmann::json& j, PruneSweepRecord& r) {
     r.finished = boolean(j, "finished", false);
     r.options = at(j, "options").get<PruneSweepOptions>();
     r.result = at(j, "result").get<PruneSweepResult>();
+}
+
+// --- Sweeps (sweep.json, slurm.json) ----------------------------------------------------------
+
+namespace {
+
+constexpr const char* kSweepFormat = "scalelab-sweep/1";
+
+const ojson& atOrdered(const ojson& j, const char* key, const char* kind) {
+    if (!j.is_object() || !j.contains(key)) {
+        throw SpecError("field '" + std::string(key) + "' is missing");
+    }
+    const ojson& v = j.at(key);
+    const bool ok = std::string(kind) == "object"   ? v.is_object()
+                    : std::string(kind) == "list"   ? v.is_array()
+                    : std::string(kind) == "string" ? v.is_string()
+                                                    : v.is_number_integer();
+    if (!ok) {
+        throw SpecError("field '" + std::string(key) + "' must be a " + kind);
+    }
+    return v;
+}
+
+// An object of option name -> text, in its order.
+SweepSettings settingsFromJson(const ojson& j, const char* key) {
+    SweepSettings out;
+    for (const auto& [name, value] : atOrdered(j, key, "object").items()) {
+        if (!value.is_string()) {
+            throw SpecError("field '" + std::string(key) + "." + name + "' must be a string");
+        }
+        out.emplace_back(name, value.get<std::string>());
+    }
+    return out;
+}
+
+ojson settingsToJson(const SweepSettings& settings) {
+    ojson j = ojson::object();
+    for (const auto& [name, value] : settings) {
+        j[name] = value;
+    }
+    return j;
+}
+
+}  // namespace
+
+void to_json(ojson& j, const SweepPlan& p) {
+    j = ojson::object();
+    j["format"] = kSweepFormat;
+    j["base"] = settingsToJson(p.base);
+    ojson grid = ojson::object();
+    for (const SweepAxis& a : p.grid) {
+        grid[a.key] = a.values;
+    }
+    j["grid"] = grid;
+    j["runs"] = ojson::array();
+    for (const SweepRun& r : p.runs) {
+        ojson run;
+        run["index"] = r.index;
+        run["id"] = r.id;
+        run["point"] = settingsToJson(r.point);
+        run["config"] = r.config;
+        j["runs"].push_back(run);
+    }
+}
+
+void from_json(const ojson& j, SweepPlan& p) {
+    p = SweepPlan{};
+    if (!j.is_object() || j.value("format", std::string()) != kSweepFormat) {
+        throw SpecError(std::string("not a sweep plan (expected \"format\": \"") + kSweepFormat +
+                        "\")");
+    }
+    p.base = settingsFromJson(j, "base");
+    for (const auto& [key, values] : atOrdered(j, "grid", "object").items()) {
+        SweepAxis a;
+        a.key = key;
+        if (!values.is_array()) {
+            throw SpecError("field 'grid." + key + "' must be a list of strings");
+        }
+        for (const ojson& v : values) {
+            if (!v.is_string()) {
+                throw SpecError("field 'grid." + key + "' must be a list of strings");
+            }
+            a.values.push_back(v.get<std::string>());
+        }
+        p.grid.push_back(a);
+    }
+    for (const ojson& run : atOrdered(j, "runs", "list")) {
+        SweepRun r;
+        r.index = jsonInteger(nlohmann::json(atOrdered(run, "index", "integer")), "field 'index'",
+                              0, 1 << 30);
+        if (r.index != int64_t(p.runs.size())) {
+            throw SpecError("run " + std::to_string(p.runs.size()) + " has index " +
+                            std::to_string(r.index) + " (runs must be listed in index order)");
+        }
+        r.id = atOrdered(run, "id", "string").get<std::string>();
+        if (r.id.empty() || r.id.find_first_of("/\\") != std::string::npos || r.id[0] == '.') {
+            throw SpecError("run " + std::to_string(r.index) + ": id '" + r.id +
+                            "' is not a folder name");
+        }
+        r.point = settingsFromJson(run, "point");
+        try {
+            r.config = nlohmann::json(atOrdered(run, "config", "object")).get<TrainConfig>();
+        } catch (const SpecError& e) {
+            throw SpecError("run " + std::to_string(r.index) + ": config: " + e.what());
+        }
+        p.runs.push_back(std::move(r));
+    }
+}
+
+void to_json(ojson& j, const SweepSubmission& s) {
+    j = ojson{{"job_id", s.jobId},
+              {"indices", s.indices},
+              {"submitted_at", s.submittedAt},
+              {"script", s.script}};
+}
+
+void from_json(const ojson& j, SweepSubmission& s) {
+    s.jobId = atOrdered(j, "job_id", "string").get<std::string>();
+    s.indices = atOrdered(j, "indices", "string").get<std::string>();
+    s.submittedAt = atOrdered(j, "submitted_at", "string").get<std::string>();
+    s.script = atOrdered(j, "script", "string").get<std::string>();
 }
 
 // --- text -----------------------------------------------------------------------------------

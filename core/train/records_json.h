@@ -13,6 +13,9 @@
 
 namespace scalelab {
 
+struct SweepPlan;        // core/train/sweep.h
+struct SweepSubmission;  // core/train/sweep.h
+
 void to_json(nlohmann::ordered_json& j, const TrainConfig& c);
 void from_json(const nlohmann::json& j, TrainConfig& c);
 
@@ -37,6 +40,12 @@ void to_json(nlohmann::ordered_json& j, const PruneSweepResult& r);
 void from_json(const nlohmann::json& j, PruneSweepResult& r);
 void to_json(nlohmann::ordered_json& j, const PruneSweepRecord& r);
 void from_json(const nlohmann::json& j, PruneSweepRecord& r);
+
+// Sweeps (sweep.json, slurm.json). Read with ordered_json: the grid's order is the runs' order.
+void to_json(nlohmann::ordered_json& j, const SweepPlan& p);
+void from_json(const nlohmann::ordered_json& j, SweepPlan& p);
+void to_json(nlohmann::ordered_json& j, const SweepSubmission& s);
+void from_json(const nlohmann::ordered_json& j, SweepSubmission& s);
 
 // Parses JSON text, turning a syntax error into DataError naming `what`.
 nlohmann::json parseJsonText(const std::string& text, const std::string& what);

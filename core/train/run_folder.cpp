@@ -6,6 +6,8 @@
 #include <openssl/evp.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,6 +18,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "core/data/file_io.h"
@@ -204,10 +207,66 @@ RunFolderLock::~RunFolderLock() {
     }
 }
 
-std::string runFolderWriter(const std::string& dir, bool* aliveHere) {
-    if (aliveHere) {
-        *aliveHere = false;
+int runFolderLockHolder(const std::string& dir) {
+    struct stat st {};
+    if (::stat(joinPath(dir, ".lock").c_str(), &st) != 0) {
+        return 0;
     }
+    // Lines like "1: FLOCK  ADVISORY  WRITE 1234 00:2e:5678 0 EOF" (device in hex, inode).
+    std::ifstream locks("/proc/locks");
+    std::string line;
+    while (std::getline(locks, line)) {
+        std::istringstream in(line);
+        std::string id, kind, mode, access, pid, where;
+        if (!(in >> id >> kind)) {
+            continue;
+        }
+        if (kind == "->") {
+            in >> kind;  // a waiter: "2: -> FLOCK ..."
+            continue;
+        }
+        if (kind != "FLOCK" || !(in >> mode >> access >> pid >> where)) {
+            continue;
+        }
+        unsigned major = 0, minor = 0;
+        unsigned long long inode = 0;
+        if (std::sscanf(where.c_str(), "%x:%x:%llu", &major, &minor, &inode) == 3 &&
+            inode == static_cast<unsigned long long>(st.st_ino) && major == ::major(st.st_dev) &&
+            minor == ::minor(st.st_dev)) {
+            return std::atoi(pid.c_str());
+        }
+    }
+    return 0;
+}
+
+void discardRunWithoutEpochs(const std::string& dir) {
+    const RunFolderLock lock(dir);
+    if (fileExists(joinPath(dir, runfile::kCheckpoint))) {
+        throw SpecError(dir + " holds a checkpoint: resume it instead of starting over");
+    }
+    if (recordedRunState(dir).first == RunState::Completed) {
+        throw SpecError(dir + " is a completed run; it is left as it is");
+    }
+    removeStaleTempFiles(dir);
+    for (const std::string& name : runFilesIn(dir)) {
+        std::error_code ec;
+        fs::remove(joinPath(dir, name), ec);
+        if (ec) {
+            throw Error(joinPath(dir, name) + ": cannot remove (" + ec.message() + ")");
+        }
+    }
+}
+
+std::string runFolderWriter(const std::string& dir, bool* aliveHere) {
+    // A writer on this machine holds the flock: the kernel knows it (and forgets a killed one).
+    const int holder = runFolderLockHolder(dir);
+    if (aliveHere) {
+        *aliveHere = holder > 0;
+    }
+    if (holder > 0) {
+        return std::to_string(holder);
+    }
+    // Else the PID a writer elsewhere (a cluster node) left in the file, if any.
     const int fd = ::open(joinPath(dir, ".lock").c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         return {};
@@ -215,15 +274,8 @@ std::string runFolderWriter(const std::string& dir, bool* aliveHere) {
     char buf[32] = {};
     const ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
     ::close(fd);
-    std::string pid = n > 0 ? std::string(buf, size_t(n)) : std::string();
-    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) {
-        return {};
-    }
-    if (aliveHere) {
-        const long value = std::strtol(pid.c_str(), nullptr, 10);
-        *aliveHere = value > 0 && (::kill(pid_t(value), 0) == 0 || errno == EPERM);
-    }
-    return pid;
+    const std::string pid = n > 0 ? std::string(buf, size_t(n)) : std::string();
+    return pid.find_first_not_of("0123456789") == std::string::npos ? pid : std::string();
 }
 
 int removeStaleTempFiles(const std::string& dir) {

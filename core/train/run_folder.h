@@ -91,6 +91,12 @@ bool isRunFileName(const std::string& name);
 // The run files present in `dir` (names only).
 std::vector<std::string> runFilesIn(const std::string& dir);
 
+// Removes the run files of a run that never finished an epoch (no checkpoint.pt: killed or
+// cancelled while preparing or inside epoch 1), under the folder's lock, so the run can start
+// again from nothing. Refuses (SpecError) a folder that holds a checkpoint or a completed run,
+// or that another process is writing; nothing is removed then.
+void discardRunWithoutEpochs(const std::string& dir);
+
 // Refuses (SpecError) to start a new run in `dir` when it already holds run files, naming them.
 void requireNoRunFiles(const std::string& dir, const std::string& what);
 // Refuses (SpecError) an output path that is a run folder's own file ("--out RUN/config.json").
@@ -120,9 +126,13 @@ private:
     int fd_ = -1;
 };
 
-// The PID a writer recorded in dir/.lock ("" when no writer holds it: a clean exit empties the
-// file). Whether that process still runs can only be told on this machine: `aliveHere` is set
-// to kill(pid, 0)'s answer. Never takes the lock (a probe must not refuse a starting writer).
+// The PID of the process on this machine holding `dir`'s lock (read from /proc/locks, so
+// asking takes no lock and can never refuse a writer); 0 when nobody here holds it. A writer on
+// another machine of a shared filesystem is not seen.
+int runFolderLockHolder(const std::string& dir);
+// Who writes `dir`: the local lock holder when there is one (`aliveHere` true), else the PID a
+// writer left in dir/.lock (a clean exit empties it: a writer on another node, or one killed —
+// the two cannot be told apart from here; `aliveHere` false), else "".
 std::string runFolderWriter(const std::string& dir, bool* aliveHere = nullptr);
 
 // Removes NAME.tmp-PID files in `dir` whose process no longer runs (a kill mid-write).
