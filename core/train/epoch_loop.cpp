@@ -26,7 +26,9 @@ double learningRateAt(const TrainConfig& c, int64_t step, int64_t stepsPerEpoch)
     const double total = double(c.epochs * stepsPerEpoch);
     const double warm = c.warmupEpochs * double(stepsPerEpoch);
     if (double(step) < warm) {
-        return c.lr * double(step + 1) / warm;
+        // Linear to the peak, never past it: with a fractional number of warm-up steps (warm-up
+        // 0.5 of a 1-batch epoch) (step + 1) / warm exceeds 1 on the last warm-up step.
+        return c.lr * std::min(1.0, double(step + 1) / warm);
     }
     switch (c.schedule) {
         case ScheduleKind::Cosine: {

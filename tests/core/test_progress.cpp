@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <random>
 
+#include "core/train/epoch_loop.h"
 #include "core/train/eta.h"
 
 using namespace scalelab;
@@ -96,4 +97,27 @@ TEST(Eta, ThePredictedEndStaysWithinTwoXAfterTheFirstEpoch) {
                 << epochs << " x " << perEpoch << " batches, seed " << seed;
         }
     }
+}
+
+// Found by the sweep work: warm-up 0.5 of a 1-batch epoch trained at twice the peak rate.
+TEST(LearningRate, WarmUpNeverPassesThePeak) {
+    TrainConfig c;
+    c.lr = 0.1;
+    c.epochs = 3;
+    for (const double warmup : {0.5, 1.0, 1.3, 2.0}) {
+        c.warmupEpochs = warmup;
+        for (const int64_t perEpoch : {1, 3, 47}) {
+            double previous = 0;
+            for (int64_t step = 0; step < c.epochs * perEpoch; ++step) {
+                const double lr = learningRateAt(c, step, perEpoch);
+                EXPECT_LE(lr, c.lr + 1e-15) << "warm-up " << warmup << ", step " << step;
+                if (double(step) < warmup * double(perEpoch)) {
+                    EXPECT_GE(lr, previous) << "warm-up rises";
+                }
+                previous = lr;
+            }
+        }
+    }
+    c.warmupEpochs = 0.5;
+    EXPECT_DOUBLE_EQ(learningRateAt(c, 0, 1), 0.1);  // was 0.2
 }
