@@ -24,7 +24,7 @@ FeaturePanel::FeaturePanel(Session* session, JobRunner* jobs, QWidget* parent)
     : QWidget(parent), session_(session), jobs_(jobs) {
     auto* h = new QHBoxLayout(this);
     auto* controls = new QWidget;
-    controls->setMaximumWidth(340);
+    controls->setMaximumWidth(300);
     auto* f = new QFormLayout(controls);
     run_ = new QComboBox;
     f->addRow(tr("Trained run"), run_);
@@ -80,14 +80,15 @@ FeaturePanel::FeaturePanel(Session* session, JobRunner* jobs, QWidget* parent)
     probs_ = new ProbabilityChart;
     probs_->setMinimumHeight(200);
     grid_ = new FeatureGrid;
+    // Input and Grad-CAM side by side, the probabilities below them, then the channel grid:
+    // narrow enough for a 1280 px screen with the designer beside it (the page scrolls down).
     views->addWidget(new QLabel(tr("<b>Input</b>")), 0, 0);
     views->addWidget(new QLabel(tr("<b>Grad-CAM</b>")), 0, 1);
     views->addWidget(input_, 1, 0);
     views->addWidget(overlay_, 1, 1);
-    views->addWidget(probs_, 0, 2, 2, 1);
-    views->addWidget(grid_, 2, 0, 1, 3);
-    views->setRowStretch(2, 1);
-    views->setColumnStretch(2, 1);
+    views->addWidget(probs_, 2, 0, 1, 2);
+    views->addWidget(grid_, 3, 0, 1, 2);
+    views->setRowStretch(3, 1);
     h->addLayout(views, 1);
 
     auto again = [this] { refresh(); };

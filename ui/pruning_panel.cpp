@@ -35,7 +35,7 @@ PruningPanel::PruningPanel(Session* session, JobRunner* jobs, QWidget* parent)
     : QWidget(parent), session_(session), jobs_(jobs) {
     auto* h = new QHBoxLayout(this);
     auto* left = new QWidget;
-    left->setMaximumWidth(360);
+    left->setMaximumWidth(300);
     auto* f = new QFormLayout(left);
     run_ = new QComboBox;
     run_->setToolTip(tr("A finished run of this session (its weights.pt)"));
@@ -84,7 +84,10 @@ PruningPanel::PruningPanel(Session* session, JobRunner* jobs, QWidget* parent)
     status_->setWordWrap(true);
     f->addRow(status_);
     auto* exportCsvButton = new QPushButton(tr("Export rows (CSV)…"));
-    auto* exportWeightsButton = new QPushButton(tr("Export selected pruned model's weights…"));
+    auto* exportWeightsButton = new QPushButton(tr("Export pruned weights…"));
+    exportWeightsButton->setToolTip(
+        tr("The pruned model of the row selected below, as a PyTorch "
+           "state dict (and its plan.json for a structured one)"));
     f->addRow(exportCsvButton);
     f->addRow(exportWeightsButton);
     h->addWidget(left);

@@ -5,6 +5,7 @@
 #include <QComboBox>
 #include <QDir>
 #include <QFile>
+#include <QScrollArea>
 #include <QSignalSpy>
 #include <QTabWidget>
 #include <QTemporaryDir>
@@ -62,6 +63,19 @@ private Q_SLOTS:
         for (int t = 0; t < w.tabs()->count(); ++t) {
             w.tabs()->setCurrentIndex(t);
             QCoreApplication::processEvents();
+            // A page that scrolls does so vertically: nothing is cut at the right edge.
+            if (auto* area = qobject_cast<QScrollArea*>(w.tabs()->currentWidget())) {
+                const int need = area->widget()->minimumSizeHint().width();
+                for (QWidget* child : area->widget()->findChildren<QWidget*>()) {
+                    if (child->isVisible() && child->minimumSizeHint().width() > 250) {
+                        qInfo("  %s: %s min width %d", qPrintable(w.tabs()->tabText(t)),
+                              child->metaObject()->className(), child->minimumSizeHint().width());
+                    }
+                }
+                QVERIFY2(need <= area->viewport()->width(),
+                         qPrintable(w.tabs()->tabText(t) + " needs " + QString::number(need) +
+                                    " px of " + QString::number(area->viewport()->width())));
+            }
             for (QCustomPlot* plot : w.tabs()->currentWidget()->findChildren<QCustomPlot*>()) {
                 if (!plot->isVisible()) {
                     continue;

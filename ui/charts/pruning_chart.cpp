@@ -38,19 +38,26 @@ PruningChart::PruningChart(QWidget* parent) : QWidget(parent), plot_(new QCustom
     top->addElement(0, 1, macsRect_);
     plot_->plotLayout()->addElement(1, 0, stageRect_);
     sparsityRect_->axis(QCPAxis::atBottom)
-        ->setLabel(tr("sparsity (% removed)"));  // of prunable weights or channels
+        ->setLabel(tr("sparsity (%)"));  // removed share of prunable weights or channels
     sparsityRect_->axis(QCPAxis::atLeft)->setLabel(tr("test accuracy (%)"));
     QCPAxis* mx = macsRect_->axis(QCPAxis::atBottom);
     useCountAxis(mx, true);
-    mx->setLabel(tr("MACs per image (log)"));
+    mx->setLabel(tr("MACs (log)"));  // per image; the tooltip says so
     mx->setTickLabelRotation(30);
     macsRect_->axis(QCPAxis::atLeft)->setLabel(tr("test accuracy (%)"));
     stageRect_->axis(QCPAxis::atBottom)
         ->setLabel(tr("pruning level (%) of one stage alone — sensitivity, first method"));
     stageRect_->axis(QCPAxis::atLeft)->setLabel(tr("test accuracy (%)"));
-    setPlotTitle(plot_, tr("Pruning — solid: right after pruning, dashed: after fine-tuning"));
+    setPlotTitle(plot_, tr("Pruning — solid: pruned, dashed: fine-tuned"));
     plot_->legend->setVisible(true);
-    sparsityRect_->insetLayout()->addElement(plot_->legend, Qt::AlignBottom | Qt::AlignLeft);
+    // The methods' legend gets its own row under the charts, two entries a line: in a corner of
+    // the sparsity chart it covered the curves whatever the corner.
+    sparsityRect_->insetLayout()->take(plot_->legend);  // where QCustomPlot put it
+    plot_->plotLayout()->simplify();
+    plot_->plotLayout()->addElement(plot_->plotLayout()->rowCount(), 0, plot_->legend);
+    plot_->legend->setFillOrder(QCPLegend::foColumnsFirst);
+    plot_->legend->setWrap(2);
+    plot_->plotLayout()->setRowStretchFactor(plot_->plotLayout()->rowCount() - 1, 0.001);
     // The sensitivity chart's own legend: which colour is which stage.
     stageLegend_ = new QCPLegend;
     stageRect_->insetLayout()->addElement(stageLegend_, Qt::AlignBottom | Qt::AlignLeft);
