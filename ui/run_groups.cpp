@@ -43,17 +43,6 @@ MeanStd meanStd(const std::vector<double>& values) {
 
 namespace {
 
-double wallSeconds(const RunRecord& r) {
-    if (r.hasSummary) {
-        return r.summary.wallSeconds;
-    }
-    double t = 0;
-    for (const auto& e : r.history) {
-        t += e.seconds;
-    }
-    return r.history.empty() ? -1 : t;
-}
-
 void fillStatistics(RunGroup& g, const QList<RunRecord>& runs) {
     std::vector<const RunRecord*> members;
     for (const RunRecord& r : runs) {
@@ -66,7 +55,7 @@ void fillStatistics(RunGroup& g, const QList<RunRecord>& runs) {
     for (const RunRecord* r : members) {
         test.push_back(r->testAccuracy());
         best.push_back(r->bestValAccuracy());
-        seconds.push_back(wallSeconds(*r));
+        seconds.push_back(r->hasSummary || !r->history.empty() ? r->wallSeconds() : -1.0);
         ips.push_back(r->imagesPerSec > 0 ? r->imagesPerSec : -1);
         epochs = std::max(epochs, r->history.size());
     }

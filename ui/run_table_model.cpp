@@ -120,17 +120,6 @@ QString pct(double v) {
     return v < 0 ? QString("-") : QString("%1 %").arg(v * 100, 0, 'f', 2);
 }
 
-double wallSeconds(const RunRecord& r) {
-    if (r.hasSummary) {
-        return r.summary.wallSeconds;
-    }
-    double t = 0;
-    for (const auto& e : r.history) {
-        t += e.seconds;
-    }
-    return t;
-}
-
 }  // namespace
 
 QVariant RunTableModel::data(const QModelIndex& index, int role) const {
@@ -169,7 +158,7 @@ QVariant RunTableModel::data(const QModelIndex& index, int role) const {
             case Test:
                 return r.testAccuracy();
             case Time:
-                return wallSeconds(r);
+                return r.wallSeconds();
             case ImagesPerSec:
                 return r.imagesPerSec;
             case Status:
@@ -197,7 +186,7 @@ QVariant RunTableModel::data(const QModelIndex& index, int role) const {
             case Test:
                 return pct(r.testAccuracy());
             case Time:
-                return QString("%1 s").arg(wallSeconds(r), 0, 'f', 1);
+                return QString("%1 s").arg(r.wallSeconds(), 0, 'f', 1);
             case ImagesPerSec:
                 return r.imagesPerSec > 0 ? QString::number(r.imagesPerSec, 'f', 0) : QString("-");
             case Status: {
@@ -434,7 +423,7 @@ QString RunTableModel::exportCsv(const QString& path) const {
                           QString::number(2 * r.macs),
                           best < 0 ? QString() : QString::number(best * 100, 'f', 3),
                           test < 0 ? QString() : QString::number(test * 100, 'f', 3),
-                          QString::number(wallSeconds(r), 'f', 2),
+                          QString::number(r.wallSeconds(), 'f', 2),
                           QString::number(r.imagesPerSec, 'f', 1),
                           quote(r.status),
                           quote(r.notes),

@@ -26,6 +26,17 @@ double RunRecord::testAccuracy() const {
     return hasSummary && summary.test.count > 0 ? summary.test.accuracy : -1;
 }
 
+double RunRecord::wallSeconds() const {
+    if (hasSummary) {
+        return summary.wallSeconds;
+    }
+    double t = 0;
+    for (const EpochMetrics& e : history) {
+        t += e.seconds;
+    }
+    return t;
+}
+
 Session::Session(QObject* parent) : QObject(parent) {}
 
 const RunRecord* Session::find(int id) const {

@@ -40,6 +40,8 @@ struct RunRecord {
 
     double bestValAccuracy() const;  // fraction, -1 if none
     double testAccuracy() const;     // fraction, -1 if none
+    // Training wall time, s: the summary's, else the finished epochs' sum (0 before any).
+    double wallSeconds() const;
     bool finished() const { return status != "queued" && status != "running"; }
 };
 
