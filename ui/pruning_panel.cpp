@@ -35,7 +35,7 @@ PruningPanel::PruningPanel(Session* session, JobRunner* jobs, QWidget* parent)
     : QWidget(parent), session_(session), jobs_(jobs) {
     auto* h = new QHBoxLayout(this);
     auto* left = new QWidget;
-    left->setMaximumWidth(300);
+    left->setMaximumWidth(340);  // the methods' check boxes need 321 px
     auto* f = new QFormLayout(left);
     run_ = new QComboBox;
     run_->setToolTip(tr("A finished run of this session (its weights.pt)"));
