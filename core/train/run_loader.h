@@ -44,6 +44,13 @@ void saveRunWeights(const std::string& dir, ScaleModelImpl& model);
 // Throws DataError naming the file and the problem (missing weights, a wrong-shaped tensor, ...).
 LoadedRun loadRun(const std::string& dir, const std::string& datasetOverride = {},
                   const std::function<bool(int64_t, int64_t)>& progress = {});
+// Only the model of a run folder (config.json, plan.json for a pruned model, weights.pt): on the
+// CPU, eval mode, contiguous (not channels-last), no data loaded. DataError naming the file.
+struct RunModel {
+    TrainConfig config;
+    ScaleModel model;
+};
+RunModel loadRunModel(const std::string& dir);
 // The same on a dataset already in memory (a generated one, in tests) instead of the run's
 // dataset spec; it must have the run's channels and classes.
 LoadedRun loadRun(const std::string& dir, std::shared_ptr<const Dataset> dataset);

@@ -296,6 +296,7 @@ TrainSummary runTrainingLocked(const TrainConfig& c, const std::string& dir,
         nlohmann::ordered_json extra;
         extra["normalization"] = {{"mean", data.normalization().mean},
                                   {"std", data.normalization().std}};
+        extra["class_names"] = dataset->classNames;
         extra["libtorch"] = runtimeInfo().torchVersion;
         extra["device_resolved"] = device.str();
         extra["threads_resolved"] = torch::get_num_threads();
@@ -593,6 +594,28 @@ TrainSummary resumeRun(const std::string& runDir, const TrainHooks& hooks,
 
 namespace {
 
+// The run's model (plan.json for a pruned one, else its config's spec) with weights.pt, on the
+// CPU. DataError naming the file.
+ScaleModel loadRunWeights(const std::string& dir, const TrainConfig& c) {
+    const std::string planPath = joinPath(dir, runfile::kPlan);
+    verifyChecksum(dir, runfile::kPlan);
+    verifyChecksum(dir, runfile::kWeights);
+    ScaleModel model;
+    if (fileExists(planPath)) {
+        const auto bytes = readFileBytes(planPath, kMaxJsonBytes);
+        try {
+            model = buildModelFromPlan(
+                planFromJson(parseJsonText(std::string(bytes.begin(), bytes.end()), planPath)));
+        } catch (const SpecError& e) {
+            throw DataError(planPath + ": " + e.what());
+        }
+    } else {
+        model = buildModel(c.model);
+    }
+    loadStateDictPickle(*model, joinPath(dir, runfile::kWeights));
+    return model;
+}
+
 LoadedRun loadRunFrom(const std::string& dir, TrainConfig c, std::shared_ptr<const Dataset> dataset,
                       const torch::Device& device) {
     LoadedRun run;
@@ -612,21 +635,7 @@ LoadedRun loadRunFrom(const std::string& dir, TrainConfig c, std::shared_ptr<con
     if (readRunNormalization(dir, c.model.inChannels, n.mean, n.std)) {
         run.data->setNormalization(n);
     }
-    const std::string planPath = joinPath(dir, runfile::kPlan);
-    verifyChecksum(dir, runfile::kPlan);
-    verifyChecksum(dir, runfile::kWeights);
-    if (fileExists(planPath)) {
-        const auto bytes = readFileBytes(planPath, kMaxJsonBytes);
-        try {
-            run.model = buildModelFromPlan(
-                planFromJson(parseJsonText(std::string(bytes.begin(), bytes.end()), planPath)));
-        } catch (const SpecError& e) {
-            throw DataError(planPath + ": " + e.what());
-        }
-    } else {
-        run.model = buildModel(c.model);
-    }
-    loadStateDictPickle(*run.model, joinPath(dir, runfile::kWeights));
+    run.model = loadRunWeights(dir, c);
     run.model->to(run.device);
     run.model->setChannelsLast(c.channelsLast && run.device.is_cpu());
     run.model->eval();
@@ -646,6 +655,14 @@ LoadedRun loadRun(const std::string& dir, const std::string& datasetOverride,
     const torch::Device device = resolveDevice(c.device);
     auto dataset = loadDatasetCached(parseDatasetSpec(c.dataset), progress);
     return loadRunFrom(dir, std::move(c), std::move(dataset), device);
+}
+
+RunModel loadRunModel(const std::string& dir) {
+    RunModel run;
+    run.config = readRunConfig(dir);
+    run.model = loadRunWeights(dir, run.config);
+    run.model->eval();
+    return run;
 }
 
 LoadedRun loadRun(const std::string& dir, std::shared_ptr<const Dataset> dataset) {
