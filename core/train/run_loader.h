@@ -63,9 +63,11 @@ TrainSummary resumeRun(const std::string& runDir, const TrainHooks& hooks,
                        std::shared_ptr<const Dataset> dataset);
 
 // Loss, accuracy and confusion matrix of `model` on a part of `data` (eval mode, no grad).
-EvalResult evaluateModel(ScaleModelImpl& model, DataPipeline& data, Part part, int64_t resolution,
-                         int64_t batchSize, const torch::Device& device,
-                         const std::atomic<bool>* cancel = nullptr);
+// `onBatch` sees every batch with its logits.
+EvalResult evaluateModel(
+    ScaleModelImpl& model, DataPipeline& data, Part part, int64_t resolution, int64_t batchSize,
+    const torch::Device& device, const std::atomic<bool>* cancel = nullptr,
+    const std::function<void(const Batch&, const torch::Tensor& logits)>& onBatch = {});
 
 // Saves a model into a folder as a run-like record: weights.pt, plan.json and config.json (the
 // given config with this model's spec), so loadRun and `scalelab-cli eval` read it.
