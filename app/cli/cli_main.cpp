@@ -60,11 +60,11 @@ int main(int argc, char** argv) {
     app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)->group("options");
     app.set_help_flag("-h,--help", "print this help and exit");
 
-    std::vector<cli::Command> commands = {cli::addDatasets(app), cli::addDatasetInfo(app),
-                                          cli::addInfo(app),     cli::addParityCase(app),
-                                          cli::addTrain(app),    cli::addEval(app),
-                                          cli::addPrune(app),    cli::addFeatures(app),
-                                          cli::addBench(app),    cli::addBenchOps(app)};
+    std::vector<cli::Command> commands = {
+        cli::addDatasets(app),   cli::addDatasetInfo(app), cli::addInfo(app),
+        cli::addParityCase(app), cli::addTrain(app),       cli::addEval(app),
+        cli::addPrune(app),      cli::addFeatures(app),    cli::addBench(app),
+        cli::addBenchOps(app),   cli::addExport(app)};
     CLI::App* version =
         app.add_subcommand("version", "ScaleLab, LibTorch, device and thread count");
     CLI::App* help = app.add_subcommand("help", "this text, or a command's options");

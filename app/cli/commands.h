@@ -32,5 +32,6 @@ Command addPrune(CLI::App& app);
 Command addFeatures(CLI::App& app);
 Command addBench(CLI::App& app);
 Command addBenchOps(CLI::App& app);
+Command addExport(CLI::App& app);
 
 }  // namespace scalelab::cli
