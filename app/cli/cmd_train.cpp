@@ -349,9 +349,7 @@ Command addEval(CLI::App& app) {
         ->transform(Decimal)
         ->check(CLI::Range(0, 100000000));
     sub->add_option("--dump-logits", o->eval.dumpDir,
-                    "write inputs.npy, logits.npy, logits_f64.npy (the model in float64) and "
-                    "labels.npy of the evaluated images to DIR (LibTorch's reference for an ONNX "
-                    "export)")
+                    "write the images' inputs, logits (float32 and float64) and labels as .npy")
         ->type_name("DIR");
     sub->add_flag("--json", o->json, "the result as JSON");
     return {sub, [o] { return runEval(*o); }};

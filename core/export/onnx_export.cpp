@@ -23,7 +23,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The run's class names: config.json "class_names" (recorded since ScaleLab 0.2), else the test
+// The run's class names: config.json "class_names" (recorded since issue 12), else the test
 // result in summary.json; empty when neither has one name per class.
 std::vector<std::string> runClassNames(const std::string& dir, int64_t classes) {
     std::vector<std::string> names;
