@@ -15,6 +15,8 @@ core_packages=(
     libcli11-dev                # scalelab-cli's option parsing (header-only CLI11 2.x)
     dataset-fashion-mnist       # the default dataset, /usr/share/datasets/fashion-mnist
     python3 python3-torchvision # test oracle and benchmark peer (/usr/bin/python3)
+    libonnx-dev                 # export --onnx: the ONNX protobuf and its checker (optional to build)
+    python3-onnx python3-opencv # ONNX export's independent checks: onnx.checker and OpenCV's DNN
 )
 gui_packages=(
     qt6-base-dev qt6-svg-dev qt6-qpa-plugins libqcustomplot-dev

@@ -26,6 +26,7 @@
 #include <QVBoxLayout>
 
 #include "core/error.h"
+#include "core/export/onnx_api.h"
 #include "core/models/analysis.h"
 #include "core/runtime.h"
 #include "core/train/run_folder.h"
@@ -386,6 +387,13 @@ void MainWindow::buildMenus() {
             exportSelectedWeights(path);
         }
     });
+    file->addAction(tr("Export selected run as &ONNX…"), this, [this] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export ONNX"), "model.onnx",
+                                                          tr("ONNX model (*.onnx)"));
+        if (!path.isEmpty()) {
+            exportSelectedOnnx(path);
+        }
+    });
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
@@ -714,6 +722,38 @@ QString MainWindow::exportSelectedWeights(const QString& path) {
         statusBar()->showMessage(tr("Weights of %1 saved to %2").arg(r->name, path), 8000);
     }
     return error;
+}
+
+QString MainWindow::exportSelectedOnnx(const QString& path) {
+    const QList<int> ids = selectedRuns();
+    const RunRecord* r = ids.isEmpty() ? nullptr : session_->find(ids.first());
+    if (!r) {
+        const QString error = tr("Select a run in the Compare table first");
+        report(error);
+        return error;
+    }
+    // Fast (well under a second for the models here): no worker thread needed.
+    QApplication::setOverrideCursor(Qt::WaitCursor);
+    QString error;
+    OnnxExportResult result;
+    try {
+        result = exportOnnx(r->runDir.toStdString(), path.toStdString());
+    } catch (const std::exception& e) {
+        error = tr("ONNX export of %1 failed: %2").arg(r->name, QString::fromStdString(e.what()));
+    }
+    QApplication::restoreOverrideCursor();
+    if (!error.isEmpty()) {
+        report(error);
+        return error;
+    }
+    QString note;
+    for (const std::string& w : result.warnings) {
+        note += " " + QString::fromStdString(w);
+    }
+    statusBar()->showMessage(
+        tr("%1 saved as ONNX to %2 (%3 nodes).%4").arg(r->name, path).arg(result.nodes).arg(note),
+        8000);
+    return {};
 }
 
 QString MainWindow::saveSession(const QString& path) {

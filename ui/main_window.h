@@ -79,6 +79,8 @@ public:
     QString exportChart(QCustomPlot* plot, const QString& path);
     QString exportRunsCsv(const QString& path);
     QString exportSelectedWeights(const QString& path);
+    // File > Export ONNX…: the selected run as an ONNX file (core/export/onnx_api.h).
+    QString exportSelectedOnnx(const QString& path);
     QString saveSession(const QString& path);
     QString openSession(const QString& path);
     // Imports the run folders at `path` (one run folder, or a folder holding many, written by

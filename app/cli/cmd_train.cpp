@@ -147,7 +147,7 @@ TrainHooks makeHooks(bool jsonl, TerminalProgress& bar) {
 
 struct EvalOptions {
     std::string run;
-    std::string dataset;
+    EvalRunOptions eval;  // EvalRunOptions{}'s defaults are the options' defaults
     bool json = false;
 };
 
@@ -275,7 +275,7 @@ int runEval(const EvalOptions& o) {
     EvalResult r;
     {
         TerminalProgress loading("loading");
-        r = evaluateRun(o.run, o.dataset, loading.callback());
+        r = evaluateRun(o.run, o.eval, loading.callback());
     }
     if (o.json) {
         std::cout << evalResultToJson(r) << "\n";
@@ -440,9 +440,17 @@ Command addEval(CLI::App& app) {
     CLI::App* sub =
         app.add_subcommand("eval", "test accuracy, per-class accuracy, confusion matrix");
     sub->add_option("--run", o->run, "the run folder")->type_name("DIR")->required();
-    sub->add_option("--dataset", o->dataset,
+    sub->add_option("--dataset", o->eval.dataset,
                     "test on this dataset instead of the run's (same channels and classes)")
         ->type_name("SPEC");
+    sub->add_option("--limit", o->eval.limit,
+                    "only the first N images of the run's test split (0: all of it)")
+        ->capture_default_str()
+        ->transform(Decimal)
+        ->check(CLI::Range(0, 100000000));
+    sub->add_option("--dump-logits", o->eval.dumpDir,
+                    "write the images' inputs, logits (float32 and float64) and labels as .npy")
+        ->type_name("DIR");
     sub->add_flag("--json", o->json, "the result as JSON");
     return {sub, [o] { return runEval(*o); }};
 }

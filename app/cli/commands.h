@@ -33,5 +33,6 @@ Command addFeatures(CLI::App& app);
 Command addBench(CLI::App& app);
 Command addBenchOps(CLI::App& app);
 Command addSweep(CLI::App& app);
+Command addExport(CLI::App& app);
 
 }  // namespace scalelab::cli

@@ -318,6 +318,31 @@ void writeFileAtomic(const std::string& path, const std::string& text) {
     writeFileAtomic(path, text.data(), text.size());
 }
 
+void writeNpy(const std::string& path, const std::string& dtype, const std::vector<int64_t>& shape,
+              const void* data, size_t bytes) {
+    std::string dims;
+    for (int64_t d : shape) {
+        dims += std::to_string(d) + ", ";
+    }
+    if (shape.size() > 1) {
+        dims.resize(dims.size() - 2);  // "(2, 3)"; one dimension keeps its comma: "(2,)"
+    } else if (shape.size() == 1) {
+        dims.resize(dims.size() - 1);
+    }
+    std::string header =
+        "{'descr': '" + dtype + "', 'fortran_order': False, 'shape': (" + dims + "), }";
+    // magic (6) + version (2) + header length (2) + header, padded to 64 bytes, ending in '\n'
+    const size_t unpadded = 10 + header.size() + 1;
+    header.append((64 - unpadded % 64) % 64, ' ');
+    header += '\n';
+    std::string out = std::string("\x93NUMPY\x01\x00", 8);
+    out += char(header.size() & 0xff);
+    out += char(header.size() >> 8);
+    out += header;
+    out.append(static_cast<const char*>(data), bytes);
+    writeFileAtomic(path, out);
+}
+
 std::string joinPath(const std::string& folder, const std::string& name) {
     if (folder.empty()) {
         return name;

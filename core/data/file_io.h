@@ -70,6 +70,11 @@ void checkZipArchive(const std::vector<uint8_t>& bytes, const std::string& name)
 void writeFileAtomic(const std::string& path, const void* data, size_t size);
 void writeFileAtomic(const std::string& path, const std::string& text);
 
+// Writes a NumPy .npy file (format 1.0, C order) atomically: `dtype` is NumPy's type string
+// ("<f4" float32, "<i8" int64), `data` holds product(shape) values of it, little-endian.
+void writeNpy(const std::string& path, const std::string& dtype, const std::vector<int64_t>& shape,
+              const void* data, size_t bytes);
+
 // Joins a folder and a file name with one '/'.
 std::string joinPath(const std::string& folder, const std::string& name);
 

@@ -47,6 +47,8 @@ struct PlanLayer {
     int64_t outSide = 0;          // output map side, px
     int64_t params = 0;           // learnable parameters
     int64_t macs = 0;             // multiply-accumulates for one image (conv and linear only)
+    int block = -1;               // index into ArchPlan::blocks of the block it sits in; -1 none
+    bool shortcut = false;        // on its block's shortcut branch (PlanBuilder::branch)
 };
 
 // Where a stage's output sits (feature maps, pruning scopes, the per-stage cost chart).
@@ -75,6 +77,17 @@ struct BlockPlan {
     std::vector<int> plannedInner;  // the same widths as the spec plans them (unpruned)
 };
 
+// How data flows through `layers` (what the ONNX exporter walks, core/export/onnx_graph.cpp):
+// each layer takes the previous main-path layer's output, except that
+// - a `shortcut` layer takes its block's input (the tensor entering the block's first layer),
+//   then the previous shortcut layer's output;
+// - ResidualAdd adds the main path and the shortcut: the last shortcut layer's output, or the
+//   block's input when the block has none -- subsampled by the block's stride (every stride-th
+//   row and column from the first) and zero-padded to the add's channels when its shape differs
+//   (ResNet's parameter-free option-A shortcut);
+// - SqueezeExcite multiplies its input by sigmoid(fc2(act(fc1(global average pool)))), fc1 and
+//   fc2 being 1x1 convs with bias under its path;
+// - Linear flattens a [N,C,1,1] input first; Dropout is the identity outside training.
 struct ArchPlan {
     ModelSpec spec;
     std::vector<PlanLayer> layers;         // in forward order
@@ -128,12 +141,15 @@ public:
     void linear(const std::string& path, int64_t in, int64_t out);
     // A residual add of `channels` at the current side; `shortcutLayers` already emitted.
     void add(const std::string& path, int64_t channels);
-    // Runs `f` on a map of `side` (a shortcut branch) and restores the main path's side.
+    // Runs `f` on a map of `side` (a shortcut branch: its layers are marked `shortcut`) and
+    // restores the main path's side.
     template <typename F>
     void branch(int64_t fromSide, F f) {
         const int64_t keepSide = side_, keepReduction = reduction_;
         side_ = fromSide;
+        inBranch_ = true;
         f();
+        inBranch_ = false;
         side_ = keepSide;
         reduction_ = keepReduction;
     }
@@ -161,6 +177,7 @@ private:
     int64_t reduction_ = 1;
     int stage_ = 0;
     bool inBlock_ = false;
+    bool inBranch_ = false;
     size_t slot_ = 0;
     std::string tooSmallAt_;  // first layer that saw a 1x1 map with stride 2
 };

@@ -41,6 +41,8 @@ PlanLayer& PlanBuilder::push(LayerKind kind, const std::string& path, int64_t in
     l.out = out;
     l.inSide = side_;
     l.outSide = side_;
+    l.block = inBlock_ ? int(plan_.blocks.size()) - 1 : -1;
+    l.shortcut = inBranch_;
     plan_.layers.push_back(std::move(l));
     return plan_.layers.back();
 }

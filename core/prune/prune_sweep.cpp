@@ -228,6 +228,7 @@ PruneSweepResult runPruneSweep(const PruneSweepOptions& o, const PruneHooks& hoo
                     if (cfg.contains("normalization")) {
                         extra["normalization"] = cfg["normalization"];
                     }
+                    extra["class_names"] = run.data->dataset().classNames;
                     extra["pruned_from"] = o.runDir;
                     extra["pruning"] = {{"method", row.method},
                                         {"level", level},

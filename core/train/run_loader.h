@@ -44,6 +44,13 @@ void saveRunWeights(const std::string& dir, ScaleModelImpl& model);
 // Throws DataError naming the file and the problem (missing weights, a wrong-shaped tensor, ...).
 LoadedRun loadRun(const std::string& dir, const std::string& datasetOverride = {},
                   const std::function<bool(int64_t, int64_t)>& progress = {});
+// Only the model of a run folder (config.json, plan.json for a pruned model, weights.pt): on the
+// CPU, eval mode, contiguous (not channels-last), no data loaded. DataError naming the file.
+struct RunModel {
+    TrainConfig config;
+    ScaleModel model;
+};
+RunModel loadRunModel(const std::string& dir);
 // The same on a dataset already in memory (a generated one, in tests) instead of the run's
 // dataset spec; it must have the run's channels and classes.
 LoadedRun loadRun(const std::string& dir, std::shared_ptr<const Dataset> dataset);
@@ -56,9 +63,11 @@ TrainSummary resumeRun(const std::string& runDir, const TrainHooks& hooks,
                        std::shared_ptr<const Dataset> dataset);
 
 // Loss, accuracy and confusion matrix of `model` on a part of `data` (eval mode, no grad).
-EvalResult evaluateModel(ScaleModelImpl& model, DataPipeline& data, Part part, int64_t resolution,
-                         int64_t batchSize, const torch::Device& device,
-                         const std::atomic<bool>* cancel = nullptr);
+// `onBatch` sees every batch with its logits.
+EvalResult evaluateModel(
+    ScaleModelImpl& model, DataPipeline& data, Part part, int64_t resolution, int64_t batchSize,
+    const torch::Device& device, const std::atomic<bool>* cancel = nullptr,
+    const std::function<void(const Batch&, const torch::Tensor& logits)>& onBatch = {});
 
 // Saves a model into a folder as a run-like record: weights.pt, plan.json and config.json (the
 // given config with this model's spec), so loadRun and `scalelab-cli eval` read it.

@@ -158,6 +158,19 @@ void validateTrainConfig(const TrainConfig& config);
 EvalResult evaluateRun(const std::string& runDir, const std::string& datasetOverride = {},
                        const std::function<bool(int64_t, int64_t)>& progress = {});
 
+// What an evaluation of a run may do besides measuring (`scalelab-cli eval`).
+struct EvalRunOptions {
+    std::string dataset;  // test on this dataset spec instead of the run's ("": the run's)
+    int64_t limit = 0;    // only the first N images of the run's test split (0: all of it)
+    std::string dumpDir;  // write inputs.npy (float32 [N,C,R,R], normalized as the model saw
+                          // them), logits.npy (float32 [N,classes], as evaluated), logits_f64.npy
+                          // (the same model and inputs in float64: the exact reference, without
+                          // float32's rounding) and labels.npy (int64 [N]) of every evaluated
+                          // image here: LibTorch's reference for an exported model
+};
+EvalResult evaluateRun(const std::string& runDir, const EvalRunOptions& options,
+                       const std::function<bool(int64_t, int64_t)>& progress = {});
+
 // JSON text of configs and results (the formats of config.json / summary.json).
 std::string trainConfigToJson(const TrainConfig& config);
 TrainConfig trainConfigFromJson(const std::string& text, const std::string& what);

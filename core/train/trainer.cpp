@@ -35,9 +35,10 @@ namespace scalelab {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-EvalResult evaluateModel(ScaleModelImpl& model, DataPipeline& data, Part part, int64_t resolution,
-                         int64_t batchSize, const torch::Device& device,
-                         const std::atomic<bool>* cancel) {
+EvalResult evaluateModel(
+    ScaleModelImpl& model, DataPipeline& data, Part part, int64_t resolution, int64_t batchSize,
+    const torch::Device& device, const std::atomic<bool>* cancel,
+    const std::function<void(const Batch&, const torch::Tensor& logits)>& onBatch) {
     EvalResult r;
     const int64_t k = model.spec().numClasses;
     r.classNames = data.dataset().classNames;
@@ -60,6 +61,9 @@ EvalResult evaluateModel(ScaleModelImpl& model, DataPipeline& data, Part part, i
             throw Cancelled();
         }
         const auto logits = model.forward(b.images);
+        if (onBatch) {
+            onBatch(b, logits);
+        }
         lossSum += torch::nn::functional::cross_entropy(
                        logits, b.labels,
                        torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
@@ -296,6 +300,7 @@ TrainSummary runTrainingLocked(const TrainConfig& c, const std::string& dir,
         nlohmann::ordered_json extra;
         extra["normalization"] = {{"mean", data.normalization().mean},
                                   {"std", data.normalization().std}};
+        extra["class_names"] = dataset->classNames;
         extra["libtorch"] = runtimeInfo().torchVersion;
         extra["device_resolved"] = device.str();
         extra["threads_resolved"] = torch::get_num_threads();
@@ -593,6 +598,28 @@ TrainSummary resumeRun(const std::string& runDir, const TrainHooks& hooks,
 
 namespace {
 
+// The run's model (plan.json for a pruned one, else its config's spec) with weights.pt, on the
+// CPU. DataError naming the file.
+ScaleModel loadRunWeights(const std::string& dir, const TrainConfig& c) {
+    const std::string planPath = joinPath(dir, runfile::kPlan);
+    verifyChecksum(dir, runfile::kPlan);
+    verifyChecksum(dir, runfile::kWeights);
+    ScaleModel model;
+    if (fileExists(planPath)) {
+        const auto bytes = readFileBytes(planPath, kMaxJsonBytes);
+        try {
+            model = buildModelFromPlan(
+                planFromJson(parseJsonText(std::string(bytes.begin(), bytes.end()), planPath)));
+        } catch (const SpecError& e) {
+            throw DataError(planPath + ": " + e.what());
+        }
+    } else {
+        model = buildModel(c.model);
+    }
+    loadStateDictPickle(*model, joinPath(dir, runfile::kWeights));
+    return model;
+}
+
 LoadedRun loadRunFrom(const std::string& dir, TrainConfig c, std::shared_ptr<const Dataset> dataset,
                       const torch::Device& device) {
     LoadedRun run;
@@ -612,21 +639,7 @@ LoadedRun loadRunFrom(const std::string& dir, TrainConfig c, std::shared_ptr<con
     if (readRunNormalization(dir, c.model.inChannels, n.mean, n.std)) {
         run.data->setNormalization(n);
     }
-    const std::string planPath = joinPath(dir, runfile::kPlan);
-    verifyChecksum(dir, runfile::kPlan);
-    verifyChecksum(dir, runfile::kWeights);
-    if (fileExists(planPath)) {
-        const auto bytes = readFileBytes(planPath, kMaxJsonBytes);
-        try {
-            run.model = buildModelFromPlan(
-                planFromJson(parseJsonText(std::string(bytes.begin(), bytes.end()), planPath)));
-        } catch (const SpecError& e) {
-            throw DataError(planPath + ": " + e.what());
-        }
-    } else {
-        run.model = buildModel(c.model);
-    }
-    loadStateDictPickle(*run.model, joinPath(dir, runfile::kWeights));
+    run.model = loadRunWeights(dir, c);
     run.model->to(run.device);
     run.model->setChannelsLast(c.channelsLast && run.device.is_cpu());
     run.model->eval();
@@ -648,6 +661,14 @@ LoadedRun loadRun(const std::string& dir, const std::string& datasetOverride,
     return loadRunFrom(dir, std::move(c), std::move(dataset), device);
 }
 
+RunModel loadRunModel(const std::string& dir) {
+    RunModel run;
+    run.config = readRunConfig(dir);
+    run.model = loadRunWeights(dir, run.config);
+    run.model->eval();
+    return run;
+}
+
 LoadedRun loadRun(const std::string& dir, std::shared_ptr<const Dataset> dataset) {
     TrainConfig c = readRunConfig(dir);
     applyThreadCount(c.threads);
@@ -657,14 +678,71 @@ LoadedRun loadRun(const std::string& dir, std::shared_ptr<const Dataset> dataset
 
 EvalResult evaluateRun(const std::string& dir, const std::string& datasetOverride,
                        const std::function<bool(int64_t, int64_t)>& progress) {
-    LoadedRun run = loadRun(dir, datasetOverride, progress);
+    EvalRunOptions o;
+    o.dataset = datasetOverride;
+    return evaluateRun(dir, o, progress);
+}
+
+EvalResult evaluateRun(const std::string& dir, const EvalRunOptions& o,
+                       const std::function<bool(int64_t, int64_t)>& progress) {
+    TrainConfig c = readRunConfig(dir);
+    if (!o.dataset.empty()) {
+        c.dataset = o.dataset;
+    }
+    if (o.limit > 0 && (c.split.testSubset == 0 || o.limit < c.split.testSubset)) {
+        c.split.testSubset = o.limit;
+    }
+    applyThreadCount(c.threads);
+    const torch::Device device = resolveDevice(c.device);
+    auto dataset = loadDatasetCached(parseDatasetSpec(c.dataset), progress);
+    LoadedRun run = loadRunFrom(dir, std::move(c), std::move(dataset), device);
     if (run.data->size(Part::Test) == 0) {
         throw DataError(dir + ": the run's test split is empty (" + run.config.dataset +
                         " with test subset " + std::to_string(run.config.split.testSubset) +
                         "); there is nothing to evaluate");
     }
-    return evaluateModel(*run.model, *run.data, Part::Test, run.config.model.resolution,
-                         run.config.evalBatchSize, run.device);
+    std::vector<torch::Tensor> inputs, logits, logits64, labels;
+    std::function<void(const Batch&, const torch::Tensor&)> keep;
+    if (!o.dumpDir.empty()) {
+        keep = [&](const Batch& b, const torch::Tensor& l) {
+            inputs.push_back(b.images.to(torch::kCPU, torch::kFloat).contiguous());
+            logits.push_back(l.to(torch::kCPU, torch::kFloat).contiguous());
+            labels.push_back(b.labels.to(torch::kCPU, torch::kLong).contiguous());
+        };
+    }
+    EvalResult r = evaluateModel(*run.model, *run.data, Part::Test, run.config.model.resolution,
+                                 run.config.evalBatchSize, run.device, nullptr, keep);
+    if (!o.dumpDir.empty()) {
+        std::error_code ec;
+        fs::create_directories(o.dumpDir, ec);
+        if (ec) {
+            throw Error(o.dumpDir + ": cannot create the folder (" + ec.message() + ")");
+        }
+        // The same model in float64 on the CPU: float32's rounding alone moves a deep model's
+        // logits by ~1e-4 (docs/BENCHMARKS.md, "ONNX export"), in LibTorch as in any runtime.
+        {
+            torch::NoGradGuard guard;
+            run.model->setChannelsLast(false);
+            run.model->to(torch::kCPU, torch::kDouble);
+            std::vector<torch::Tensor> exact;
+            for (const torch::Tensor& x : inputs) {
+                exact.push_back(run.model->forward(x.to(torch::kDouble)).contiguous());
+            }
+            logits64 = std::move(exact);
+        }
+        for (const auto& [name, parts] : {std::pair{"inputs.npy", &inputs},
+                                          {"logits.npy", &logits},
+                                          {"logits_f64.npy", &logits64},
+                                          {"labels.npy", &labels}}) {
+            const torch::Tensor t = torch::cat(*parts).contiguous();
+            const char* dtype = t.scalar_type() == torch::kLong     ? "<i8"
+                                : t.scalar_type() == torch::kDouble ? "<f8"
+                                                                    : "<f4";
+            writeNpy(joinPath(o.dumpDir, name), dtype, t.sizes().vec(), t.data_ptr(),
+                     size_t(t.nbytes()));
+        }
+    }
+    return r;
 }
 
 }  // namespace scalelab

@@ -17,6 +17,7 @@
 #include <QtTest>
 
 #include "core/data/dataset_spec.h"
+#include "core/export/onnx_api.h"
 #include "core/models/analysis.h"
 #include "ui/charts/chart_tools.h"
 #include "ui/charts/confusion_chart.h"
@@ -166,6 +167,17 @@ private Q_SLOTS:
         QCOMPARE(w_->exportSelectedWeights(weights), QString());
         QVERIFY(QFileInfo(weights).size() > 10000);
         QVERIFY(QFileInfo(tmp_.filePath("exported-checkpoint.pt")).size() > 10000);
+        // File > Export ONNX… (issue 12): the same run through the torch-free export API; without
+        // libonnx the message says ONNX support was not built.
+        const QString onnxPath = tmp_.filePath("exported.onnx");
+        if (onnxExportAvailable()) {
+            QCOMPARE(w_->exportSelectedOnnx(onnxPath), QString());
+            QVERIFY(QFileInfo(onnxPath).size() > 10000);
+            QVERIFY(w_->exportSelectedOnnx("/nonexistent/folder/x.onnx").contains("/nonexistent"));
+        } else {
+            QVERIFY(w_->exportSelectedOnnx(onnxPath).contains("not built"));
+            QVERIFY(!QFileInfo::exists(onnxPath));
+        }
         // A failed write is reported, not swallowed.
         QVERIFY(!w_->exportChart(w_->paretoChart()->plot(), "/nonexistent/folder/x.png").isEmpty());
         QVERIFY(!w_->exportRunsCsv("/nonexistent/folder/runs.csv").isEmpty());
