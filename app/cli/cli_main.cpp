@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
         cli::addDatasets(app),   cli::addDatasetInfo(app), cli::addInfo(app),
         cli::addParityCase(app), cli::addTrain(app),       cli::addEval(app),
         cli::addPrune(app),      cli::addFeatures(app),    cli::addBench(app),
-        cli::addBenchOps(app),   cli::addSweep(app), cli::addExport(app)};
+        cli::addBenchOps(app),   cli::addSweep(app),       cli::addExport(app)};
     CLI::App* version =
         app.add_subcommand("version", "ScaleLab, LibTorch, device and thread count");
     CLI::App* help = app.add_subcommand("help", "this text, or a command's options");
