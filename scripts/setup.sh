@@ -2,7 +2,8 @@
 # Installs everything ScaleLab needs from Debian 12's apt. Safe to run again: it installs only
 # what is missing, and needs no network when nothing is.
 #
-#   scripts/setup.sh              core + GUI + tests (with SLURM and munge for the sweep test)
+#   scripts/setup.sh              core + GUI + tests (SLURM and munge for the sweep test,
+#                                 clang-format for the style test)
 #   scripts/setup.sh --core-only  core, CLI and core tests only: no Qt (GPU servers, CI shards)
 #   scripts/setup.sh --sanitize   core + clang and its sanitizer/libFuzzer runtimes
 set -euo pipefail
@@ -33,12 +34,15 @@ sanitize_packages=(clang libclang-rt-14-dev)  # scripts/test.sh --sanitize, scri
 # enables them: munge starts, slurmctld/slurmd stay down without /etc/slurm/slurm.conf; turn
 # them off with `systemctl disable --now munge slurmctld slurmd` if you like).
 slurm_test_packages=(slurm-wlm slurmctld slurmd slurm-client munge)
+# The style test (ctest style.clang_format): .clang-format is checked with Debian 12's
+# clang-format 14; without it that test is skipped.
+style_test_packages=(clang-format)
 
 packages=("${core_packages[@]}")
 case "${1:-}" in
     --core-only) ;;
     --sanitize) packages+=("${sanitize_packages[@]}") ;;
-    *) packages+=("${gui_packages[@]}" "${slurm_test_packages[@]}") ;;
+    *) packages+=("${gui_packages[@]}" "${slurm_test_packages[@]}" "${style_test_packages[@]}") ;;
 esac
 
 missing=()

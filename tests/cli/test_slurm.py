@@ -18,7 +18,9 @@ It asserts:
 4. a task that fails (its run folder holds a config.json that is not the planned one) is
    reported failed by `sweep status`, with its log's path and the log's last line;
 5. nothing the test started is left running.
-Skipped (exit 77) only when the SLURM or munge programs are not installed."""
+Skipped (exit 77) only when the SLURM or munge programs are not installed, or when no cgroup
+filesystem is mounted (slurmd 22.05 initialises its cgroup plugin even with proctrack/linuxproc
+and task/none, and exits without one: a chroot that bind-mounts /sys without its submounts)."""
 import json
 import os
 import shutil
@@ -40,6 +42,10 @@ missing = [n for n in ("munged", "slurmctld", "slurmd") if not PROGRAMS[n]] + \
 if missing:
     print(f"SKIPPED: not installed: {', '.join(missing)} (scripts/setup.sh installs slurm-wlm "
           "and munge as test dependencies)")
+    sys.exit(77)
+if not os.path.ismount("/sys/fs/cgroup"):
+    print("SKIPPED: no cgroup filesystem is mounted on /sys/fs/cgroup; slurmd 22.05 cannot start "
+          "without one (in a chroot: mount --rbind /sys)")
     sys.exit(77)
 if not os.path.exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz") and \
         not os.environ.get("SCALELAB_DATA"):
@@ -89,7 +95,7 @@ class Cluster:
         log = os.path.join(root, "log")
         with open(self.conf, "w") as f:
             f.write(f"""ClusterName=scalelabtest
-SlurmctldHost=localhost
+SlurmctldHost=localhost(127.0.0.1)
 SlurmUser={user}
 SlurmctldPort={free_port()}
 SlurmdPort={free_port()}
@@ -114,7 +120,7 @@ ReturnToService=2
 SchedulerType=sched/backfill
 SlurmctldTimeout=30
 SlurmdTimeout=30
-NodeName=localhost CPUs=2 RealMemory={int(mem_mb * 0.9)} State=UNKNOWN
+NodeName=localhost NodeAddr=127.0.0.1 CPUs=2 RealMemory={int(mem_mb * 0.9)} State=UNKNOWN
 # Up to 4 jobs per CPU: without the array's %K, all tasks of a small sweep would run at once.
 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:4
 """)
