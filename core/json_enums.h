@@ -22,6 +22,18 @@ NLOHMANN_JSON_SERIALIZE_ENUM(OptimizerKind, {
                                                 {OptimizerKind::AdamW, "adamw"},
                                             })
 
+NLOHMANN_JSON_SERIALIZE_ENUM(LayoutChoice, {
+                                               {LayoutChoice::Auto, "auto"},
+                                               {LayoutChoice::Nchw, "nchw"},
+                                               {LayoutChoice::ChannelsLast, "channels-last"},
+                                           })
+
+NLOHMANN_JSON_SERIALIZE_ENUM(DepthwiseChoice, {
+                                                  {DepthwiseChoice::Auto, "auto"},
+                                                  {DepthwiseChoice::Ours, "ours"},
+                                                  {DepthwiseChoice::LibTorch, "libtorch"},
+                                              })
+
 NLOHMANN_JSON_SERIALIZE_ENUM(ScheduleKind, {
                                                {ScheduleKind::Cosine, "cosine"},
                                                {ScheduleKind::Step, "step"},

@@ -9,8 +9,10 @@ namespace scalelab::ui {
 QString experimentKey(const RunRecord& run) {
     QJsonObject o =
         QJsonDocument::fromJson(QByteArray::fromStdString(trainConfigToJson(run.config))).object();
-    for (const char* executionOnly :
-         {"seed", "device", "threads", "progress_every_batches", "eval_batch_size"}) {
+    // How a run executes, not what it learns: seeds of one experiment may run on other devices,
+    // thread counts or kernels (the layout and depthwise choices change only rounding).
+    for (const char* executionOnly : {"seed", "device", "threads", "progress_every_batches",
+                                      "eval_batch_size", "layout", "depthwise"}) {
         o.remove(executionOnly);
     }
     return QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact));

@@ -13,7 +13,7 @@
 namespace scalelab::ui {
 
 // The experiment a run repeats: its config as JSON without seed, device, threads,
-// progress_every_batches and eval_batch_size.
+// progress_every_batches, eval_batch_size, layout and depthwise.
 QString experimentKey(const RunRecord& run);
 
 struct MeanStd {

@@ -70,27 +70,56 @@ int runBench(BenchCliOptions& options) {
         j["steps"] = o.steps;
         j["device"] = r.device;
         j["threads"] = r.threads;
-        j["channels_last"] = o.channelsLast;
-        j["fast_depthwise"] = o.fastDepthwise;
-        j["train_step_ms"] = r.trainStepMs;
+        auto kernels = [&](const KernelChoice& k) {
+            nlohmann::ordered_json out;
+            out["channels_last"] = k.channelsLast;
+            out["fast_depthwise"] = r.hasDepthwise ? nlohmann::ordered_json(k.fastDepthwise)
+                                                   : nlohmann::ordered_json(nullptr);
+            out["source"] = k.source;
+            out["timings"] = nlohmann::ordered_json::array();
+            for (const KernelTiming& t : k.timings) {
+                out["timings"].push_back({{"channels_last", t.channelsLast},
+                                          {"fast_depthwise", t.fastDepthwise},
+                                          {"ms_per_step", t.msPerStep},
+                                          {"batch", t.batch}});
+            }
+            return out;
+        };
+        j["train_kernels"] = o.train ? kernels(r.trainKernels) : nlohmann::ordered_json(nullptr);
+        j["infer_kernels"] = kernels(r.inferKernels);
+        const auto orNull = [&](double v) {
+            return o.train ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
+        };
+        j["train_step_ms"] = orNull(r.trainStepMs);
         j["infer_step_ms"] = r.inferStepMs;
-        j["train_images_per_s"] = r.trainImagesPerSec;
+        j["train_images_per_s"] = orNull(r.trainImagesPerSec);
         j["infer_images_per_s"] = r.inferImagesPerSec;
         j["macs_per_image"] = r.macs;
-        j["train_gflops"] = r.trainGflops;
+        j["train_gflops"] = orNull(r.trainGflops);
         j["infer_gflops"] = r.inferGflops;
         std::cout << j.dump(2) << "\n";
         return 0;
     }
-    std::printf("%s, %d x %d x %d px, batch %lld, %s, %d thread%s%s%s\n", o.spec.name.c_str(),
+    std::printf("%s, %d x %d x %d px, batch %lld, %s, %d thread%s\n", o.spec.name.c_str(),
                 o.spec.inChannels, o.spec.resolution, o.spec.resolution, (long long)o.batchSize,
-                r.device.c_str(), r.threads, r.threads == 1 ? "" : "s",
-                o.channelsLast ? ", channels-last" : "",
-                o.fastDepthwise ? "" : ", LibTorch depthwise");
-    std::printf(
-        "  train      %8.1f images/s  (median step %.1f ms over %d steps, %d warm-up)  "
-        "~%.1f GFLOP/s\n",
-        r.trainImagesPerSec, r.trainStepMs, o.steps, o.warmup, r.trainGflops);
+                r.device.c_str(), r.threads, r.threads == 1 ? "" : "s");
+    if (o.train) {
+        std::printf("  kernels, training:  %s\n",
+                    describeKernelChoice(r.trainKernels, r.hasDepthwise).c_str());
+    }
+    std::printf("  kernels, inference: %s\n",
+                describeKernelChoice(r.inferKernels, r.hasDepthwise).c_str());
+    for (const KernelChoice* k : {&r.trainKernels, &r.inferKernels}) {
+        if (!k->note.empty()) {
+            std::printf("  note: %s\n", k->note.c_str());
+        }
+    }
+    if (o.train) {
+        std::printf(
+            "  train      %8.1f images/s  (median step %.1f ms over %d steps, %d warm-up)  "
+            "~%.1f GFLOP/s\n",
+            r.trainImagesPerSec, r.trainStepMs, o.steps, o.warmup, r.trainGflops);
+    }
     std::printf("  inference  %8.1f images/s  (median step %.1f ms)  ~%.1f GFLOP/s\n",
                 r.inferImagesPerSec, r.inferStepMs, r.inferGflops);
     std::printf("  (GFLOP/s: 2 x %lld MACs per image forward; training counts 3x forward)\n",
@@ -119,8 +148,9 @@ Command addBench(CLI::App& app) {
     auto o = std::make_shared<BenchCliOptions>();
     CLI::App* sub = app.add_subcommand(
         "bench",
-        "training and inference images/s on random data (warm-up excluded); --no-channels-last, "
-        "--torch-depthwise to compare; --allow-memory runs a batch above the available memory");
+        "training and inference images/s on random data (warm-up excluded), with the layout and "
+        "depthwise kernel measured fastest for each (cached; --layout, --depthwise fix them); "
+        "--allow-memory runs a batch above the available memory");
     addModelOptions(*sub, o->model, false);
     BenchOptions& b = o->bench;
     sub->add_option("--resolution", o->resolution,
@@ -146,12 +176,20 @@ Command addBench(CLI::App& app) {
         ->capture_default_str()
         ->transform(Decimal)
         ->check(CLI::Range(0, maxThreads()));
+    addChoice(*sub, "--layout", b.layout,
+              "memory layout (auto: the faster as timed at first use on this machine, cached)");
+    addChoice(*sub, "--depthwise", b.depthwise,
+              "depthwise convolution kernel (auto: the faster as timed at first use, cached)");
     sub->add_flag_callback(
-        "--no-channels-last", [&b] { b.channelsLast = false; },
-        "NCHW instead of channels-last (NHWC) weights and activations");
+        "--no-channels-last", [&b] { b.layout = LayoutChoice::Nchw; }, "same as --layout nchw");
     sub->add_flag_callback(
-        "--torch-depthwise", [&b] { b.fastDepthwise = false; },
-        "LibTorch's grouped conv2d instead of our depthwise kernel");
+        "--torch-depthwise", [&b] { b.depthwise = DepthwiseChoice::LibTorch; },
+        "same as --depthwise libtorch");
+    sub->add_option("--kernel-cache", b.kernelCache,
+                    "the kernel-choice cache file (default: ~/.cache/scalelab/kernels.json; "
+                    "- measures without a cache)");
+    sub->add_flag_callback(
+        "--no-train", [&b] { b.train = false; }, "inference only (large models, native sizes)");
     sub->add_flag("--json", o->json, "the result as JSON");
     sub->add_flag("--allow-memory", o->allowMemory,
                   "run even when the estimate exceeds the available memory");

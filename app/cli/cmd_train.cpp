@@ -399,9 +399,13 @@ void addTrainSettings(CLI::App& app, TrainOptions& into) {
     whole(sub->add_option("--progress-every", c.progressEveryBatches,
                           "batch progress every N batches"),
           1, 1000000);
+    addChoice(*sub, "--layout", c.layout,
+              "memory layout of weights and activations (auto: time both at first use on this "
+              "machine, cached)");
+    addChoice(*sub, "--depthwise", c.depthwise,
+              "depthwise convolution kernel (auto: time ours and LibTorch's at first use, cached)");
     sub->add_flag_callback(
-        "--no-channels-last", [&c] { c.channelsLast = false; },
-        "NCHW instead of channels-last (NHWC) weights and activations");
+        "--no-channels-last", [&c] { c.layout = LayoutChoice::Nchw; }, "same as --layout nchw");
     sub->add_flag_callback(
         "--no-precise-bn", [&c] { c.preciseBn = false; },
         "keep BatchNorm's running averages instead of recomputing them exactly after each epoch");

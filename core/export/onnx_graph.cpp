@@ -1,7 +1,8 @@
 // The ONNX graph of a model: its layer plan walked in forward order (arch_plan.h says how data
 // flows), every layer emitted as ONNX nodes with the model's own tensors as initializers under
-// their state-dict names. No family is named here: a new family whose plan uses the existing
-// layer kinds exports without a change.
+// their state-dict names -- each BatchNorm that follows a convolution folded into it, as the
+// inference path runs it (core/models/inference_net.h). No family is named here: a new family
+// whose plan uses the existing layer kinds exports without a change.
 //
 // OpenCV 4.6's importer (the independent runtime of tests/cli/test_onnx_export.py) mishandles
 // some common patterns; the graph avoids them (measured in docs/BENCHMARKS.md, "ONNX export"):
@@ -26,6 +27,7 @@
 #include "core/error.h"
 #include "core/export/onnx_api.h"
 #include "core/models/arch_plan.h"
+#include "core/models/inference_net.h"
 
 namespace scalelab {
 
@@ -96,9 +98,10 @@ struct Flow {
 class GraphWriter {
 public:
     GraphWriter(ox::GraphProto& graph, const ScaleModelImpl& model) : graph_(graph) {
-        for (auto& [name, tensor] : namedStateDict(model)) {
-            tensors_.emplace(name, tensor);
-        }
+        // The inference path's weights: each BatchNorm after a convolution folded into it.
+        FoldedWeights folded = foldBatchNorm(model);
+        tensors_ = std::move(folded.tensors);
+        foldedNorms_ = std::move(folded.foldedNorms);
         for (const auto& item : model.named_modules()) {
             if (const auto* bn = item.value()->as<torch::nn::BatchNorm2d>()) {
                 bnEps_[item.key()] = float(bn->options.eps());
@@ -134,6 +137,7 @@ public:
     }
 
     bool has(const std::string& key) const { return tensors_.count(key) > 0; }
+    bool folded(const std::string& bnPath) const { return foldedNorms_.count(bnPath) > 0; }
 
     // The model's tensor `key` as an initializer of the name `key` (added once), checked against
     // the shape the plan gives it.
@@ -204,6 +208,7 @@ public:
 private:
     ox::GraphProto& graph_;
     std::map<std::string, torch::Tensor> tensors_;
+    std::set<std::string> foldedNorms_;
     std::map<std::string, float> bnEps_;
     std::map<std::string, int> used_;
     std::set<std::string> added_;
@@ -315,6 +320,9 @@ OnnxGraphInfo buildOnnxGraph(const ScaleModelImpl& model,
                 at.side = l.outSide;
                 break;
             case LayerKind::BatchNorm: {
+                if (w.folded(l.path)) {
+                    break;  // in the Conv before it (weights and bias folded)
+                }
                 ox::NodeProto* n = nullptr;
                 at.name = w.node("BatchNormalization",
                                  {at.name, w.weight(l.path + ".weight", {l.out}, l.path),

@@ -10,6 +10,7 @@
 #include "core/data/file_io.h"
 #include "core/error.h"
 #include "core/models/analysis.h"
+#include "core/models/inference_net.h"
 #include "core/train/run_loader.h"
 
 #ifdef SCALELAB_CORE_HAS_OPENCV
@@ -143,7 +144,9 @@ FeatureResult inspectFeatures(const FeatureRequest& r, std::shared_ptr<const Dat
     std::lock_guard<std::mutex> lock(forwardMutex);
     model.eval();
     torch::AutoGradMode grad(true);
-    FeatureOutputs f = model.forwardFeatures(x);
+    // The inference path (BatchNorm folded) with its graph kept for the gradient.
+    const InferenceNet net(model);
+    FeatureOutputs f = net.forwardFeatures(x, /*keepGraph=*/true);
     const torch::Tensor act = f.stages[size_t(r.stage)];
     const auto probs = torch::softmax(f.logits[0].detach(), 0).cpu();
     for (int64_t k = 0; k < probs.size(0); ++k) {

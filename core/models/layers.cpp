@@ -36,6 +36,9 @@ DepthwiseConv2dImpl::DepthwiseConv2dImpl(int64_t channels, int64_t kernel, int64
 }
 
 torch::Tensor DepthwiseConv2dImpl::forward(torch::Tensor x) {
+    if (!fast) {
+        return torch::conv2d(x, weight, {}, stride, padding, 1, weight.size(0));
+    }
     return depthwiseConv2d(x, weight, stride, padding);
 }
 

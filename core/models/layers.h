@@ -30,6 +30,7 @@ public:
     torch::Tensor weight;
     int64_t stride = 1;
     int64_t padding = 0;
+    bool fast = true;  // our kernel on the CPU; false: LibTorch's grouped conv2d (kernel choice)
 };
 TORCH_MODULE(DepthwiseConv2d);
 

@@ -37,6 +37,24 @@ void ScaleModelImpl::setChannelsLast(bool enabled) {
     }
 }
 
+void ScaleModelImpl::setFastDepthwise(bool enabled) {
+    fastDepthwise_ = enabled;
+    for (const auto& m : modules(/*include_self=*/false)) {
+        if (auto* dw = m->as<DepthwiseConv2d>()) {
+            dw->fast = enabled;
+        }
+    }
+}
+
+bool ScaleModelImpl::hasDepthwise() const {
+    for (const auto& m : modules(/*include_self=*/false)) {
+        if (m->as<DepthwiseConv2d>() != nullptr) {
+            return true;
+        }
+    }
+    return false;
+}
+
 int64_t ScaleModelImpl::parameterCount() const {
     int64_t n = 0;
     for (const auto& p : parameters()) {

@@ -42,6 +42,12 @@ public:
     // convolutions run fastest in on the CPU. forward() converts its input accordingly.
     void setChannelsLast(bool enabled);
     bool channelsLast() const { return channelsLast_; }
+    // Which kernel the depthwise convolutions run on the CPU: ours (true, the default) or
+    // LibTorch's grouped conv2d. Chosen per model by measuring (core/train/kernel_choice.h).
+    void setFastDepthwise(bool enabled);
+    bool fastDepthwise() const { return fastDepthwise_; }
+    // Whether the model has any depthwise convolution (the choice above matters).
+    bool hasDepthwise() const;
 
     const ArchPlan& plan() const { return plan_; }
     const ModelSpec& spec() const { return plan_.spec; }
@@ -55,6 +61,7 @@ protected:
     }
     ArchPlan plan_;
     bool channelsLast_ = false;
+    bool fastDepthwise_ = true;
 };
 
 // Validates and builds the model with torchvision's initialisation. Throws SpecError before

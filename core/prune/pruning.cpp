@@ -215,6 +215,7 @@ StructuredPruneResult l1StructuredPrune(const ScaleModelImpl& model, double leve
     }
     result.model->to(old.begin()->second.device());
     result.model->setChannelsLast(model.channelsLast());
+    result.model->setFastDepthwise(model.fastDepthwise());
     return result;
 }
 

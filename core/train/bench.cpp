@@ -7,7 +7,6 @@
 
 #include "core/models/analysis.h"
 #include "core/models/model.h"
-#include "core/ops/depthwise_conv.h"
 #include "core/runtime.h"
 #include "core/train/device.h"
 
@@ -34,13 +33,27 @@ BenchResult benchModel(const BenchOptions& o) {
     r.threads = applyThreadCount(o.threads);
     r.device = device.str();
     r.macs = analyzeModel(o.spec).macs;
-    const bool previousFast = fastDepthwiseEnabled();
-    setFastDepthwise(o.fastDepthwise);
 
     torch::manual_seed(0);
     ScaleModel model = buildModel(o.spec);
+    r.hasDepthwise = model->hasDepthwise();
+    KernelRequest kr;
+    kr.plan = model->plan();
+    kr.batchSize = o.batchSize;
+    kr.gpu = !device.is_cpu();
+    kr.threads = r.threads;
+    kr.layout = o.layout;
+    kr.depthwise = o.depthwise;
+    kr.cacheFile = o.kernelCache;
+    kr.training = true;
+    if (o.train) {
+        r.trainKernels = chooseKernels(kr);
+    }
+    kr.training = false;
+    r.inferKernels = chooseKernels(kr);
     model->to(device);
-    model->setChannelsLast(o.channelsLast);
+    model->setChannelsLast(r.trainKernels.channelsLast && device.is_cpu());
+    model->setFastDepthwise(r.trainKernels.fastDepthwise);
     const auto x =
         torch::randn({o.batchSize, o.spec.inChannels, o.spec.resolution, o.spec.resolution})
             .to(device);
@@ -49,7 +62,7 @@ BenchResult benchModel(const BenchOptions& o) {
 
     model->train();
     std::vector<double> train;
-    for (int s = 0; s < o.warmup + o.steps; ++s) {
+    for (int s = 0; o.train && s < o.warmup + o.steps; ++s) {
         const auto t0 = std::chrono::steady_clock::now();
         opt.zero_grad();
         auto loss = torch::nn::functional::cross_entropy(model->forward(x), y);
@@ -63,6 +76,8 @@ BenchResult benchModel(const BenchOptions& o) {
         }
     }
     model->eval();
+    model->setChannelsLast(r.inferKernels.channelsLast && device.is_cpu());
+    model->setFastDepthwise(r.inferKernels.fastDepthwise);
     std::vector<double> infer;
     {
         torch::NoGradGuard guard;
@@ -77,10 +92,9 @@ BenchResult benchModel(const BenchOptions& o) {
             }
         }
     }
-    setFastDepthwise(previousFast);
     r.trainStepMs = median(train);
     r.inferStepMs = median(infer);
-    r.trainImagesPerSec = double(o.batchSize) / (r.trainStepMs / 1e3);
+    r.trainImagesPerSec = o.train ? double(o.batchSize) / (r.trainStepMs / 1e3) : 0;
     r.inferImagesPerSec = double(o.batchSize) / (r.inferStepMs / 1e3);
     r.trainGflops = 6.0 * double(r.macs) * r.trainImagesPerSec / 1e9;
     r.inferGflops = 2.0 * double(r.macs) * r.inferImagesPerSec / 1e9;

@@ -124,7 +124,8 @@ void to_json(ojson& j, const TrainConfig& c) {
     j["device"] = c.device;
     j["threads"] = c.threads;
     j["progress_every_batches"] = c.progressEveryBatches;
-    j["channels_last"] = c.channelsLast;
+    j["layout"] = c.layout;
+    j["depthwise"] = c.depthwise;
     j["precise_bn"] = c.preciseBn;
     j["eval_batch_size"] = c.evalBatchSize;
 }
@@ -162,7 +163,15 @@ void from_json(const nlohmann::json& j, TrainConfig& c) {
     c.threads = int(integer(j, "threads", d.threads, -kInt, kInt));
     c.progressEveryBatches =
         integer(j, "progress_every_batches", d.progressEveryBatches, -kInt, kInt);
-    c.channelsLast = boolean(j, "channels_last", d.channelsLast);
+    if (j.contains("layout")) {
+        c.layout = enumFromJson<LayoutChoice>(j.at("layout"), "layout");
+    } else {
+        // Records before the measured choice: channels-last was the default, false a choice.
+        c.layout = boolean(j, "channels_last", true) ? d.layout : LayoutChoice::Nchw;
+    }
+    c.depthwise = j.contains("depthwise")
+                      ? enumFromJson<DepthwiseChoice>(j.at("depthwise"), "depthwise")
+                      : d.depthwise;
     // Absent in records written before it existed: those ran without it.
     c.preciseBn = boolean(j, "precise_bn", false);
     c.evalBatchSize = integer(j, "eval_batch_size", d.evalBatchSize, -kInt, kInt);

@@ -15,6 +15,7 @@
 
 #include "core/data/data_options.h"
 #include "core/models/model_spec.h"
+#include "core/train/kernel_choice.h"
 
 namespace scalelab {
 
@@ -42,7 +43,9 @@ struct TrainConfig {
     std::string device = "auto";        // auto | cpu | cuda[:N]
     int threads = 0;                    // CPU threads; 0 = every core
     int64_t progressEveryBatches = 10;  // batch progress events every N batches
-    bool channelsLast = true;           // NHWC weights/activations (fastest on the CPU here)
+    LayoutChoice layout = LayoutChoice::Auto;  // NCHW / channels-last; Auto: the faster one as
+                                               // measured on this machine (kernel_choice.h)
+    DepthwiseChoice depthwise = DepthwiseChoice::Auto;  // our kernel / LibTorch's; Auto: measured
     bool preciseBn = true;        // after each epoch, every BatchNorm's running statistics are
                                   // recomputed exactly over up to 2048 training images (the running
                                   // averages lag far behind on short runs: MobileNetV2 at 32 px, 2

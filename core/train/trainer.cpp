@@ -18,6 +18,7 @@
 #include "core/json_enums.h"
 #include "core/models/analysis.h"
 #include "core/models/family.h"
+#include "core/models/inference_net.h"
 #include "core/models/model.h"
 #include "core/models/spec_json.h"
 #include "core/progress.h"
@@ -48,6 +49,7 @@ EvalResult evaluateModel(
     }
     model.eval();
     torch::NoGradGuard guard;
+    const InferenceNet net(model);  // BatchNorm folded into the convolutions
     BatchOptions o;
     o.batchSize = batchSize;
     o.shuffle = false;
@@ -60,7 +62,7 @@ EvalResult evaluateModel(
         if (cancel && cancel->load()) {
             throw Cancelled();
         }
-        const auto logits = model.forward(b.images);
+        const auto logits = net.forward(b.images);
         if (onBatch) {
             onBatch(b, logits);
         }
@@ -314,7 +316,6 @@ TrainSummary runTrainingLocked(const TrainConfig& c, const std::string& dir,
     torch::manual_seed(c.seed);
     ScaleModel model = buildModel(c.model);
     model->to(device);
-    model->setChannelsLast(c.channelsLast && device.is_cpu());
     auto opt = makeOptimizer(c, *model);
 
     TrainSummary s;
@@ -361,6 +362,24 @@ TrainSummary runTrainingLocked(const TrainConfig& c, const std::string& dir,
                 data.images(part, c.model.resolution, preparingPhase(c, hooks, phase, false));
             }
         }
+        // The layout and depthwise kernel: a resumed run keeps what it trained with; a new one
+        // measures the candidates the flags leave open (cached per machine, model and batch).
+        KernelChoice kernels;
+        if (!(resume && readKernelChoice(dir, kernels))) {
+            KernelRequest kr;
+            kr.plan = model->plan();
+            kr.batchSize = c.batchSize;
+            kr.training = true;
+            kr.gpu = !device.is_cpu();
+            kr.threads = torch::get_num_threads();
+            kr.layout = c.layout;
+            kr.depthwise = c.depthwise;
+            kernels = chooseKernels(
+                kr, preparingPhase(c, hooks, "timing memory layouts and kernels", false));
+            writeKernelChoice(dir, kernels);
+        }
+        model->setChannelsLast(kernels.channelsLast && device.is_cpu());
+        model->setFastDepthwise(kernels.fastDepthwise);
     } catch (const Cancelled&) {
         stopState = RunState::Cancelled;
         stopStatus = "cancelled while preparing the data (no epoch trained in this session)";
@@ -641,7 +660,18 @@ LoadedRun loadRunFrom(const std::string& dir, TrainConfig c, std::shared_ptr<con
     }
     run.model = loadRunWeights(dir, c);
     run.model->to(run.device);
-    run.model->setChannelsLast(c.channelsLast && run.device.is_cpu());
+    // Evaluation, features and pruning run forwards: the choice measured for those.
+    KernelRequest kr;
+    kr.plan = run.model->plan();
+    kr.batchSize = c.evalBatchSize;
+    kr.training = false;
+    kr.gpu = !run.device.is_cpu();
+    kr.threads = torch::get_num_threads();
+    kr.layout = c.layout;
+    kr.depthwise = c.depthwise;
+    const KernelChoice kernels = chooseKernels(kr);
+    run.model->setChannelsLast(kernels.channelsLast && run.device.is_cpu());
+    run.model->setFastDepthwise(kernels.fastDepthwise);
     run.model->eval();
     run.config = std::move(c);
     return run;

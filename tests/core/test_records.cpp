@@ -87,7 +87,8 @@ TEST(Records, TrainConfigRoundTripsEveryField) {
     c.device = "cpu";
     c.threads = 1;
     c.progressEveryBatches = 3;
-    c.channelsLast = false;
+    c.layout = LayoutChoice::Nchw;
+    c.depthwise = DepthwiseChoice::LibTorch;
     c.evalBatchSize = 250;
     const std::string text = trainConfigToJson(c);
     const TrainConfig back = trainConfigFromJson(text, "config.json");
@@ -95,6 +96,8 @@ TEST(Records, TrainConfigRoundTripsEveryField) {
     const auto j = nlohmann::json::parse(text);
     EXPECT_EQ(j["optimizer"], "adamw");
     EXPECT_EQ(j["schedule"], "step");
+    EXPECT_EQ(j["layout"], "nchw");
+    EXPECT_EQ(j["depthwise"], "libtorch");
 }
 
 TEST(Records, ConfigFieldsAreCheckedByNameAndType) {
@@ -112,6 +115,20 @@ TEST(Records, ConfigFieldsAreCheckedByNameAndType) {
               std::string::npos);
     EXPECT_NE(with("epochs", 2.5).find("field 'epochs' must be a whole number"), std::string::npos);
     EXPECT_NE(with("seed", -1).find("field 'seed'"), std::string::npos);
+    EXPECT_NE(with("layout", "sideways").find("layout 'sideways' is not one of: auto, nchw"),
+              std::string::npos);
+    EXPECT_NE(with("depthwise", 3).find("depthwise must be a name"), std::string::npos);
+    // Records written before the measured choice say channels_last: true was the default then
+    // (auto now), false was the user's choice (NCHW).
+    for (const bool old : {true, false}) {
+        nlohmann::json legacy = nlohmann::json::parse(trainConfigToJson(c));
+        legacy.erase("layout");
+        legacy.erase("depthwise");
+        legacy["channels_last"] = old;
+        const TrainConfig back = trainConfigFromJson(legacy.dump(), "config.json");
+        EXPECT_EQ(back.layout, old ? LayoutChoice::Auto : LayoutChoice::Nchw);
+        EXPECT_EQ(back.depthwise, DepthwiseChoice::Auto);
+    }
     nlohmann::json j = nlohmann::json::parse(trainConfigToJson(c));
     j.erase("dataset");
     EXPECT_NE(messageOf([&] {

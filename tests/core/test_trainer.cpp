@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -174,6 +176,61 @@ TEST(Trainer, ResumeEqualsAnUninterruptedRun) {
     EXPECT_EQ(metricsWithoutTimes(dir.file("split")), metricsWithoutTimes(dir.file("whole")));
     EXPECT_EQ(rest.test.accuracy, whole.test.accuracy);
     EXPECT_EQ(rest.test.loss, whole.test.loss);
+}
+
+TEST(Trainer, TheKernelChoiceIsRecordedAndAResumeKeepsIt) {
+    test::TempDir dir;
+    // A cache of its own, empty: the first run measures.
+    const char* before = std::getenv("SCALELAB_CACHE_DIR");
+    const std::string saved = before ? before : "";
+    setenv("SCALELAB_CACHE_DIR", dir.file("cache").c_str(), 1);
+    TrainConfig c = smallConfig(256, 2);
+    Scaling small;
+    small.mode = Scaling::Mode::Manual;
+    small.width = 0.25;
+    small.depth = 0.25;
+    c.model = applyScaling(modelSpecFromName("efficientnet", 1, 10, 32), small);
+    std::vector<std::string> phases;
+    TrainHooks stopAfterFirst;
+    stopAfterFirst.progress = [&](const TrainProgress& p) {
+        if (p.kind == TrainProgress::Kind::Preparing &&
+            (phases.empty() || phases.back() != p.phase)) {
+            phases.push_back(p.phase);
+        }
+        return !(p.kind == TrainProgress::Kind::Epoch && p.epoch == 1);
+    };
+    const TrainSummary first = trainRun(c, dir.file("run"), stopAfterFirst, data());
+    ASSERT_EQ(first.epochsDone, 1);
+    EXPECT_NE(std::find(phases.begin(), phases.end(), "timing memory layouts and kernels"),
+              phases.end());
+    auto recorded = nlohmann::json::parse(readText(dir.file("run/kernels.json")));
+    EXPECT_EQ(recorded["source"], "measured") << recorded;
+    EXPECT_EQ(recorded["timings"].size(), 4u) << recorded;  // 2 layouts x 2 depthwise kernels
+
+    // A resumed run keeps what it trained with (edited here so a re-measure would show).
+    recorded["channels_last"] = !recorded["channels_last"].get<bool>();
+    recorded["key"] = "edited by the test";
+    std::ofstream(dir.file("run/kernels.json"), std::ios::trunc) << recorded.dump();
+    const TrainSummary rest = resumeRun(dir.file("run"), {}, data());
+    ASSERT_TRUE(rest.completed) << rest.status;
+    EXPECT_EQ(nlohmann::json::parse(readText(dir.file("run/kernels.json")))["key"],
+              "edited by the test");
+
+    // Flags fix both: nothing measured, recorded as such.
+    c.epochs = 1;
+    c.layout = LayoutChoice::Nchw;
+    c.depthwise = DepthwiseChoice::Ours;
+    ASSERT_TRUE(trainRun(c, dir.file("fixed"), {}, data()).completed);
+    const auto fixed = nlohmann::json::parse(readText(dir.file("fixed/kernels.json")));
+    EXPECT_EQ(fixed["source"], "flags");
+    EXPECT_EQ(fixed["channels_last"], false);
+    EXPECT_EQ(fixed["fast_depthwise"], true);
+    EXPECT_TRUE(fixed["timings"].empty());
+    if (before) {
+        setenv("SCALELAB_CACHE_DIR", saved.c_str(), 1);
+    } else {
+        unsetenv("SCALELAB_CACHE_DIR");
+    }
 }
 
 TEST(Trainer, BadSettingsAreRefusedBeforeTraining) {

@@ -1,0 +1,185 @@
+// The inference path (core/models/inference_net.h): BatchNorm folded into the convolutions and
+// activations fused in place give the logits and stage outputs of the model's own eval forward,
+// for every family, a pruned plan, both layouts and both depthwise kernels.
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "core/models/arch_plan.h"
+#include "core/models/inference_net.h"
+#include "core/models/model.h"
+
+using namespace scalelab;
+
+namespace {
+
+ModelSpec withParams(ModelSpec s, const ParamMap& params) {
+    for (const auto& [k, v] : params) {
+        s.params[k] = v;
+    }
+    validateSpec(s);
+    return s;
+}
+
+ModelSpec scaled(const std::string& name, int res, double width, double depth = 1.0) {
+    ModelSpec s = modelSpecFromName(name, 1, 10, res);
+    s.width = width;
+    s.depth = depth;
+    return s;
+}
+
+// Statistics and affine parameters far from BatchNorm's fresh 0/1, as training leaves them, so
+// that folding them matters (a fresh BatchNorm is nearly the identity).
+void perturbBatchNorm(ScaleModelImpl& model, uint64_t seed) {
+    torch::manual_seed(int64_t(seed));
+    torch::NoGradGuard guard;
+    for (const auto& m : model.modules(false)) {
+        if (auto* bn = m->as<torch::nn::BatchNorm2d>()) {
+            bn->running_mean.copy_(torch::randn_like(bn->running_mean) * 0.2);
+            bn->running_var.copy_(torch::rand_like(bn->running_var) * 1.5 + 0.25);
+            bn->weight.copy_(torch::rand_like(bn->weight) + 0.5);
+            bn->bias.copy_(torch::randn_like(bn->bias) * 0.2);
+        }
+    }
+}
+
+struct Case {
+    std::string what;
+    ArchPlan plan;
+};
+
+std::vector<Case> everyFamily() {
+    std::vector<Case> cases;
+    auto add = [&](const std::string& what, const ModelSpec& s) {
+        cases.push_back({what, planModel(s)});
+    };
+    add("efficientnet-b0, width 0.25", scaled("efficientnet-b0", 32, 0.25, 0.5));
+    add("mobilenet-v2, width 0.35", scaled("mobilenet-v2", 32, 0.35, 0.5));
+    add("resnet-18, width 0.25, small stem", scaled("resnet-18", 32, 0.25));
+    add("resnet-18, width 0.25, ImageNet stem (max-pool)",
+        withParams(scaled("resnet-18", 64, 0.25), {{"stem", std::string("imagenet")}}));
+    add("resnet-50, blocks 1,1,1,1, width 0.25",
+        withParams(scaled("resnet-50", 32, 0.25), {{"blocks", std::vector<int>{1, 1, 1, 1}}}));
+    add("resnext50_32x4d, blocks 1,1,1,1, width 0.5",
+        withParams(scaled("resnext50_32x4d", 32, 0.5), {{"blocks", std::vector<int>{1, 1, 1, 1}}}));
+    add("wide_resnet50_2, blocks 1,1,1,1, width 0.25",
+        withParams(scaled("wide_resnet50_2", 32, 0.25),
+                   {{"blocks", std::vector<int>{1, 1, 1, 1}}}));
+    add("resnet-cifar-8 (option-A shortcuts)", modelSpecFromName("resnet-cifar-8", 1, 10, 28));
+    // Pruned: every block's inner widths cut to about half.
+    for (const Case& c : std::vector<Case>(cases)) {
+        if (c.what.rfind("efficientnet", 0) == 0 || c.what.rfind("resnet-cifar", 0) == 0 ||
+            c.what.rfind("mobilenet", 0) == 0) {
+            InnerWidths inner;
+            for (const BlockPlan& b : c.plan.blocks) {
+                std::vector<int> half;
+                for (int w : b.inner) {
+                    half.push_back(std::max(1, (w + 1) / 2));
+                }
+                inner.push_back(half);
+            }
+            cases.push_back({c.what + ", pruned to half", planModel(c.plan.spec, inner)});
+        }
+    }
+    return cases;
+}
+
+double maxAbsDiff(const torch::Tensor& a, const torch::Tensor& b) {
+    return (a.to(torch::kDouble) - b.to(torch::kDouble)).abs().max().item<double>();
+}
+
+}  // namespace
+
+TEST(InferencePath, LogitsAndStagesEqualTheModelForEveryFamily) {
+    uint64_t seed = 1;
+    for (const Case& c : everyFamily()) {
+        SCOPED_TRACE(c.what);
+        torch::manual_seed(int64_t(seed));
+        ScaleModel model = buildModelFromPlan(c.plan);
+        perturbBatchNorm(*model, seed++);
+        model->eval();
+        const int64_t r = c.plan.spec.resolution;
+        const auto x = torch::randn({4, 1, r, r});
+        int64_t norms = 0;
+        for (const auto& m : model->modules(false)) {
+            norms += m->as<torch::nn::BatchNorm2d>() != nullptr;
+        }
+        for (const bool channelsLast : {false, true}) {
+            for (const bool fast : {true, false}) {
+                if (!fast && !model->hasDepthwise()) {
+                    continue;
+                }
+                SCOPED_TRACE(std::string(channelsLast ? "channels-last" : "NCHW") +
+                             (fast ? ", our depthwise" : ", LibTorch's depthwise"));
+                model->setChannelsLast(channelsLast);
+                model->setFastDepthwise(fast);
+                torch::NoGradGuard guard;
+                const FeatureOutputs want = model->forwardFeatures(x);
+                const InferenceNet net(*model);
+                EXPECT_EQ(net.foldedNorms(), norms);  // every BatchNorm follows a convolution
+                EXPECT_GT(net.fusedActivations(), 0);
+                const torch::Tensor logits = net.forward(x);
+                ASSERT_EQ(logits.sizes(), want.logits.sizes());
+                const double scale = std::max(1.0, want.logits.abs().max().item<double>());
+                EXPECT_LT(maxAbsDiff(logits, want.logits), 1e-4 * scale);
+                EXPECT_TRUE(torch::equal(logits.argmax(1), want.logits.argmax(1)));
+                const FeatureOutputs got = net.forwardFeatures(x);
+                ASSERT_EQ(got.stages.size(), want.stages.size());
+                for (size_t s = 0; s < want.stages.size(); ++s) {
+                    ASSERT_EQ(got.stages[s].sizes(), want.stages[s].sizes()) << "stage " << s;
+                    const double m = std::max(1.0, want.stages[s].abs().max().item<double>());
+                    EXPECT_LT(maxAbsDiff(got.stages[s], want.stages[s]), 1e-4 * m) << "stage " << s;
+                }
+            }
+        }
+    }
+}
+
+TEST(InferencePath, FoldingIsExactInDoublePrecision) {
+    // In float64 the only difference left is the order of the arithmetic.
+    torch::manual_seed(3);
+    ScaleModel model = buildModel(scaled("efficientnet-b0", 32, 0.25, 0.5));
+    perturbBatchNorm(*model, 3);
+    model->to(torch::kDouble);
+    model->eval();
+    const auto x = torch::randn({2, 1, 32, 32}, torch::kDouble);
+    torch::NoGradGuard guard;
+    EXPECT_LT(maxAbsDiff(InferenceNet(*model).forward(x), model->forward(x)), 1e-10);
+}
+
+TEST(InferencePath, TheModelIsUntouchedAndLaterTrainingDoesNotReachTheNet) {
+    torch::manual_seed(4);
+    ScaleModel model = buildModel(modelSpecFromName("resnet-cifar-8", 1, 10, 16));
+    perturbBatchNorm(*model, 4);
+    model->eval();
+    const auto x = torch::randn({2, 1, 16, 16});
+    torch::NoGradGuard guard;
+    const auto before = model->forward(x);
+    const InferenceNet net(*model);
+    const auto netBefore = net.forward(x);
+    EXPECT_TRUE(torch::equal(model->forward(x), before));  // folding copies, never edits
+    for (auto& p : model->parameters()) {
+        p.add_(1.0);
+    }
+    EXPECT_TRUE(torch::equal(net.forward(x), netBefore));
+}
+
+TEST(InferencePath, GradCamGradientsReachTheStagesWhenTheGraphIsKept) {
+    torch::manual_seed(5);
+    ScaleModel model = buildModel(scaled("efficientnet-b0", 32, 0.25, 0.5));
+    perturbBatchNorm(*model, 5);
+    model->eval();
+    const auto x = torch::randn({1, 1, 32, 32});
+    const InferenceNet net(*model);
+    torch::AutoGradMode grad(true);
+    const FeatureOutputs f = net.forwardFeatures(x, /*keepGraph=*/true);
+    const FeatureOutputs want = model->forwardFeatures(x);
+    const size_t stage = f.stages.size() - 1;
+    ASSERT_TRUE(f.logits.requires_grad());
+    ASSERT_TRUE(f.stages[stage].requires_grad());
+    ASSERT_TRUE(want.logits.requires_grad());
+    const auto g = torch::autograd::grad({f.logits[0][3]}, {f.stages[stage]})[0];
+    const auto gWant = torch::autograd::grad({want.logits[0][3]}, {want.stages[stage]})[0];
+    EXPECT_LT(maxAbsDiff(g, gWant), 1e-5);
+    EXPECT_GT(g.abs().max().item<double>(), 0);
+}
