@@ -31,6 +31,8 @@ struct KernelTiming {
     bool fastDepthwise = true;  // our depthwise kernel (false: LibTorch's grouped conv2d)
     double msPerStep = 0;       // the fastest of the timed steps, milliseconds
     int64_t batch = 0;          // images per timed step
+    bool cut = false;           // stopped after its warm-up step, already over 1.5 x the best
+                                // candidate's time (msPerStep is that warm-up step)
 };
 
 struct KernelChoice {
@@ -53,8 +55,9 @@ struct KernelRequest {
     LayoutChoice layout = LayoutChoice::Auto;  // a flag fixes it, Auto measures
     DepthwiseChoice depthwise = DepthwiseChoice::Auto;
     std::string cacheFile;  // "" = kernelCacheFile(); "-" = no cache (always measure)
-    int timedSteps = 2;     // per candidate, after one warm-up step
-    int64_t maxBatch = 64;  // the timing batch is min(batchSize, maxBatch): ratios, not totals
+    int timedSteps = 2;     // per candidate, after one warm-up step (inference: the BatchNorm-
+                            // folded inference path evaluation runs)
+    int64_t maxBatch = 32;  // the timing batch is min(batchSize, maxBatch): ratios, not totals
 };
 
 // Chooses (measuring the free choices unless cached). `progress` counts candidates timed; false

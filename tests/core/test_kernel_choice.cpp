@@ -81,6 +81,12 @@ TEST(KernelChoice, MeasuresEveryCandidateOnceThenReadsTheCache) {
         EXPECT_EQ(t.batch, 8);
         best = std::min(best, t.msPerStep);
     }
+    // A candidate cut after its warm-up was already over 1.5 x the best.
+    for (const KernelTiming& t : first.timings) {
+        if (t.cut) {
+            EXPECT_GT(t.msPerStep, 1.5 * best);
+        }
+    }
     // The choice is the fastest candidate.
     for (const KernelTiming& t : first.timings) {
         if (t.channelsLast == first.channelsLast && t.fastDepthwise == first.fastDepthwise) {
