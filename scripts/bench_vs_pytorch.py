@@ -68,8 +68,8 @@ def ratio(mine, peer_value):
     return "" if mine is None or not peer_value else f"{mine / peer_value:.2f}x"
 
 
-peak = subprocess.run([cli, "bench-ops", "--reps", "5"], check=True, capture_output=True,
-                      text=True).stdout.splitlines()[0]
+peak = "; ".join(subprocess.run([cli, "bench-ops", "--reps", "5"], check=True,
+                               capture_output=True, text=True).stdout.splitlines()[:2])
 print(f"threads {a.threads}, 1 channel, 10 classes, {a.steps} timed steps after 2 warm-up "
       f"(median); batch {a.batch_size} up to 64 px, {a.native_batch_size} above; {peak}\n")
 print("| model | px | variant | train img/s | inference img/s | train ratio (ours / PyTorch) "

@@ -1,15 +1,18 @@
-// `bench-ops`: kernel micro-benchmarks (depthwise convolution, matmul peak).
+// `bench-ops`: kernel micro-benchmarks (depthwise convolution, matmul and convolution peaks).
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <memory>
 
 #include "app/cli/commands.h"
 #include "app/cli/model_args.h"
 #include "app/cli/option_checks.h"
 #include "core/models/analysis.h"
+#include "core/models/arch_plan.h"
 #include "core/ops/op_bench.h"
 #include "core/runtime.h"
 #include "core/train/bench.h"
@@ -29,12 +32,167 @@ struct BenchCliOptions {
     int resolution = 0;  // --resolution PX: the input side (0: the model's own)
     bool json = false;
     bool allowMemory = false;
+    bool layers = false;  // --layers: per-layer-type GFLOP/s and the alternative kernels
 };
+
+// `bench --layers`: every dense-conv and linear shape of the model timed with LibTorch's path,
+// im2col + GEMM and (stride-1 3x3) Winograd, in inference and training, against the peak
+// measured in the same run.
+int runBenchLayers(const BenchCliOptions& options) {
+    const BenchOptions& o = options.bench;
+    applyThreadCount(o.threads);
+    const ArchPlan plan = planModel(o.spec);
+    const int reps = std::clamp(o.steps, 1, 10);
+    const double matmul = benchMatmulGflops(2048, 5);
+    const double convGemm = benchConvGemmGflops(5);
+    const double peak = std::max(matmul, convGemm);
+    nlohmann::ordered_json j;
+    j["model"] = o.spec.name;
+    j["resolution"] = o.spec.resolution;
+    j["batch_size"] = o.batchSize;
+    j["threads"] = runtimeInfo().threads;
+    j["matmul_gflops"] = matmul;
+    j["conv_gemm_gflops"] = convGemm;
+    j["peak_gflops"] = peak;
+    if (!options.json) {
+        std::printf(
+            "%s at %d px, batch %lld, %d threads, NCHW float32\n"
+            "peak: %.1f GFLOP/s, the higher of a 2048x2048 matmul (OpenBLAS) %.1f and "
+            "a GEMM-shaped 1x1 convolution (LibTorch's path) %.1f\n",
+            o.spec.name.c_str(), o.spec.resolution, (long long)o.batchSize, runtimeInfo().threads,
+            peak, matmul, convGemm);
+    }
+    for (const bool training : {false, true}) {
+        if (training && !o.train) {
+            continue;
+        }
+        const std::vector<LayerTiming> t = benchLayers(plan, o.batchSize, training, reps);
+        const double flopsPerMac = training ? 6.0 : 2.0;  // backward ~ 2 x forward
+        auto gflops = [&](const LayerTiming& l, double ms) {
+            return ms > 0 ? flopsPerMac * double(l.macs) * double(o.batchSize) / (ms * 1e6) : 0.0;
+        };
+        // Per type: every layer of it, timed with each kernel and with the best per shape.
+        struct Sum {
+            int64_t macs = 0;
+            double torchMs = 0, bestMs = 0, im2colMs = 0, winogradMs = 0;
+            bool im2col = true, winograd = true;
+        };
+        std::map<std::string, Sum> sums;
+        std::vector<std::string> order;
+        nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+        if (!options.json) {
+            std::printf("\n%s (%s):\n%-11s %-28s %6s %11s %11s %11s %9s\n",
+                        training ? "training" : "inference",
+                        training ? "forward + backward, GFLOP/s = 3 x 2 x MACs / time"
+                                 : "forward, GFLOP/s = 2 x MACs / time",
+                        "type", "shape", "layers", "LibTorch", "im2col+GEMM", "Winograd",
+                        "fastest");
+        }
+        for (const LayerTiming& l : t) {
+            double best = l.torchMs;
+            std::string winner = "LibTorch";
+            if (l.im2colMs > 0 && l.im2colMs < best) {
+                best = l.im2colMs;
+                winner = "im2col";
+            }
+            if (l.winogradMs > 0 && l.winogradMs < best) {
+                best = l.winogradMs;
+                winner = "Winograd";
+            }
+            if (!sums.count(l.type)) {
+                order.push_back(l.type);
+            }
+            Sum& s = sums[l.type];
+            s.macs += l.macs * l.count;
+            s.torchMs += l.torchMs * l.count;
+            s.bestMs += best * l.count;
+            s.im2colMs += l.im2colMs * l.count;
+            s.winogradMs += l.winogradMs * l.count;
+            s.im2col = s.im2col && l.im2colMs > 0;
+            s.winograd = s.winograd && l.winogradMs > 0;
+            auto cell = [&](double ms) {
+                char buf[32];
+                if (ms <= 0) {
+                    return std::string("-");
+                }
+                std::snprintf(buf, sizeof buf, "%.1f", gflops(l, ms));
+                return std::string(buf);
+            };
+            if (!options.json) {
+                std::printf("%-11s %-28s %6d %11s %11s %11s %9s\n", l.type.c_str(), l.shape.c_str(),
+                            l.count, cell(l.torchMs).c_str(), cell(l.im2colMs).c_str(),
+                            cell(l.winogradMs).c_str(), winner.c_str());
+            }
+            rows.push_back({{"type", l.type},
+                            {"shape", l.shape},
+                            {"layers", l.count},
+                            {"macs_per_image", l.macs},
+                            {"libtorch_ms", l.torchMs},
+                            {"im2col_ms", l.im2colMs > 0 ? nlohmann::ordered_json(l.im2colMs)
+                                                         : nlohmann::ordered_json(nullptr)},
+                            {"winograd_ms", l.winogradMs > 0 ? nlohmann::ordered_json(l.winogradMs)
+                                                             : nlohmann::ordered_json(nullptr)},
+                            {"fastest", winner}});
+        }
+        int64_t allMacs = 0;
+        for (const auto& [type, s] : sums) {
+            allMacs += s.macs;
+        }
+        nlohmann::ordered_json types = nlohmann::ordered_json::array();
+        if (!options.json) {
+            std::printf(
+                "\nper type (all its layers): share of the MACs, GFLOP/s and %% of the "
+                "peak\n%-11s %6s %17s %17s %17s %17s\n",
+                "type", "MACs", "LibTorch", "im2col+GEMM", "Winograd", "fastest/shape");
+        }
+        for (const std::string& type : order) {
+            const Sum& s = sums[type];
+            auto rate = [&](double ms) {
+                return ms > 0 ? flopsPerMac * double(s.macs) * double(o.batchSize) / (ms * 1e6)
+                              : 0.0;
+            };
+            auto cell = [&](double ms, bool ok) {
+                char buf[48];
+                if (!ok) {
+                    return std::string("-");
+                }
+                std::snprintf(buf, sizeof buf, "%.1f (%.0f %%)", rate(ms), 100 * rate(ms) / peak);
+                return std::string(buf);
+            };
+            if (!options.json) {
+                std::printf("%-11s %5.1f%% %17s %17s %17s %17s\n", type.c_str(),
+                            100.0 * double(s.macs) / double(std::max<int64_t>(allMacs, 1)),
+                            cell(s.torchMs, true).c_str(), cell(s.im2colMs, s.im2col).c_str(),
+                            cell(s.winogradMs, s.winograd).c_str(), cell(s.bestMs, true).c_str());
+            }
+            types.push_back(
+                {{"type", type},
+                 {"macs_share", double(s.macs) / double(std::max<int64_t>(allMacs, 1))},
+                 {"libtorch_gflops", rate(s.torchMs)},
+                 {"im2col_gflops", s.im2col ? nlohmann::ordered_json(rate(s.im2colMs))
+                                            : nlohmann::ordered_json(nullptr)},
+                 {"winograd_gflops", s.winograd ? nlohmann::ordered_json(rate(s.winogradMs))
+                                                : nlohmann::ordered_json(nullptr)},
+                 {"fastest_per_shape_gflops", rate(s.bestMs)}});
+        }
+        j[training ? "training" : "inference"] = {{"shapes", rows}, {"types", types}};
+    }
+    if (options.json) {
+        std::cout << j.dump(2) << "\n";
+    } else {
+        std::printf("\n(depthwise convolutions: scalelab-cli bench-ops)\n");
+    }
+    return 0;
+}
 
 int runBenchOps(const BenchOpsOptions& o) {
     const int batch = o.batchSize;
     const int reps = o.reps;
-    std::printf("matmul 2048x2048 float32: %.1f GFLOP/s\n\n", benchMatmulGflops(2048, reps));
+    std::printf("matmul 2048x2048 float32: %.1f GFLOP/s\n", benchMatmulGflops(2048, reps));
+    std::printf(
+        "1x1 convolution 1024->1024 ch, 8 x 32x32 (a GEMM through LibTorch's conv path): "
+        "%.1f GFLOP/s\n\n",
+        benchConvGemmGflops(reps));
     std::printf("%-42s %12s %12s %12s %12s %8s\n",
                 "depthwise conv, batch " + std::to_string(batch) == ""
                     ? ""
@@ -55,6 +213,9 @@ int runBench(BenchCliOptions& options) {
     }
     BenchOptions& o = options.bench;
     o.spec = parseModelArgs(options.model).spec;
+    if (options.layers) {
+        return runBenchLayers(options);
+    }
     // Before anything is allocated: a batch that cannot fit is refused, not OOM-killed.
     checkMemory("bench of " + o.spec.name + " at batch " + std::to_string(o.batchSize),
                 analyzeModel(o.spec).trainingMemoryBytes(o.batchSize), options.allowMemory,
@@ -132,7 +293,8 @@ int runBench(BenchCliOptions& options) {
 Command addBenchOps(CLI::App& app) {
     auto o = std::make_shared<BenchOpsOptions>();
     CLI::App* sub = app.add_subcommand(
-        "bench-ops", "kernel timings: depthwise conv (LibTorch vs ours), matmul peak");
+        "bench-ops",
+        "kernel timings: depthwise conv (LibTorch vs ours), matmul and 1x1-convolution GEMM peaks");
     sub->add_option("--batch-size", o->batchSize, "images per depthwise convolution")
         ->capture_default_str()
         ->transform(Decimal)
@@ -190,6 +352,10 @@ Command addBench(CLI::App& app) {
                     "- measures without a cache)");
     sub->add_flag_callback(
         "--no-train", [&b] { b.train = false; }, "inference only (large models, native sizes)");
+    sub->add_flag("--layers", o->layers,
+                  "per-layer-type GFLOP/s against the measured peak (matmul or a GEMM-shaped "
+                  "convolution): every dense conv and linear "
+                  "shape timed with LibTorch's path, im2col + GEMM and Winograd F(2x2,3x3)");
     sub->add_flag("--json", o->json, "the result as JSON");
     sub->add_flag("--allow-memory", o->allowMemory,
                   "run even when the estimate exceeds the available memory");

@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
+#include <tuple>
 
+#include "core/ops/conv_kernels.h"
 #include "core/ops/depthwise_conv.h"
 
 namespace scalelab {
@@ -75,6 +78,82 @@ double benchMatmulGflops(int size, int reps) {
     torch::NoGradGuard guard;
     const double ms = medianMs(reps, [&] { torch::mm(a, b); });
     return 2.0 * double(size) * size * size / (ms * 1e-3) / 1e9;
+}
+
+double benchConvGemmGflops(int reps) {
+    auto x = torch::randn({8, 1024, 32, 32});
+    auto w = torch::randn({1024, 1024, 1, 1});
+    torch::NoGradGuard guard;
+    const double ms = medianMs(reps, [&] { torch::conv2d(x, w); });
+    return 2.0 * 8 * 32 * 32 * 1024.0 * 1024.0 / (ms * 1e-3) / 1e9;
+}
+
+std::vector<LayerTiming> benchLayers(const ArchPlan& plan, int64_t batch, bool training, int reps) {
+    // Distinct shapes in forward order: (type, in, out, kernel, stride, input side).
+    using Key = std::tuple<std::string, int64_t, int64_t, int, int, int64_t>;
+    std::map<Key, size_t> index;
+    std::vector<std::pair<Key, LayerTiming>> shapes;
+    for (const PlanLayer& l : plan.layers) {
+        const bool dense = l.kind == LayerKind::Conv && l.groups == 1;
+        if (!dense && l.kind != LayerKind::Linear) {
+            continue;
+        }
+        const std::string type = dense
+                                     ? "conv " + std::to_string(l.kernel) + "x" +
+                                           std::to_string(l.kernel) + "/" + std::to_string(l.stride)
+                                     : "linear";
+        const Key key{type, l.in, l.out, l.kernel, l.stride, l.inSide};
+        const auto it = index.find(key);
+        if (it != index.end()) {
+            ++shapes[it->second].second.count;
+            continue;
+        }
+        LayerTiming t;
+        t.type = type;
+        t.shape = std::to_string(l.in) + "->" + std::to_string(l.out) + " ch" +
+                  (dense ? ", " + std::to_string(l.inSide) + "x" + std::to_string(l.inSide) + " map"
+                         : "");
+        t.count = 1;
+        t.macs = l.macs;
+        index.emplace(key, shapes.size());
+        shapes.emplace_back(key, t);
+    }
+    std::vector<LayerTiming> out;
+    for (auto& [key, t] : shapes) {
+        const auto& [type, in, outCh, k, stride, side] = key;
+        const bool linear = type == "linear";
+        const auto x = linear ? torch::randn({batch, in}) : torch::randn({batch, in, side, side});
+        const auto w =
+            linear ? torch::randn({outCh, in}) * 0.05 : torch::randn({outCh, in, k, k}) * 0.05;
+        const auto b = torch::randn({outCh});
+        const int64_t pad = (k - 1) / 2;
+        auto time = [&](auto&& fn) {
+            return medianMs(reps, [&] {
+                torch::AutoGradMode grad(training);
+                auto xi = training ? x.detach().requires_grad_(true) : x;
+                auto wi = training ? w.detach().requires_grad_(true) : w;
+                auto y = fn(xi, wi);
+                if (training) {
+                    y.sum().backward();
+                }
+            });
+        };
+        t.torchMs = time([&](const torch::Tensor& xi, const torch::Tensor& wi) {
+            return linear ? torch::linear(xi, wi, b) : torch::conv2d(xi, wi, b, stride, pad);
+        });
+        if (!linear) {
+            t.im2colMs = time([&](const torch::Tensor& xi, const torch::Tensor& wi) {
+                return convIm2colGemm(xi, wi, b, stride, pad);
+            });
+            if (k == 3 && stride == 1) {
+                t.winogradMs = time([&](const torch::Tensor& xi, const torch::Tensor& wi) {
+                    return convWinograd3x3(xi, wi, b);
+                });
+            }
+        }
+        out.push_back(t);
+    }
+    return out;
 }
 
 }  // namespace scalelab
