@@ -234,6 +234,7 @@ int runBench(BenchCliOptions& options) {
         auto kernels = [&](const KernelChoice& k) {
             nlohmann::ordered_json out;
             out["channels_last"] = k.channelsLast;
+            out["blocked"] = k.blocked;
             out["fast_depthwise"] = r.hasDepthwise ? nlohmann::ordered_json(k.fastDepthwise)
                                                    : nlohmann::ordered_json(nullptr);
             out["source"] = k.source;
@@ -241,6 +242,7 @@ int runBench(BenchCliOptions& options) {
             for (const KernelTiming& t : k.timings) {
                 out["timings"].push_back({{"channels_last", t.channelsLast},
                                           {"fast_depthwise", t.fastDepthwise},
+                                          {"blocked", t.blocked},
                                           {"ms_per_step", t.msPerStep},
                                           {"batch", t.batch}});
             }

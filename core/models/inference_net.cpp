@@ -118,10 +118,11 @@ FoldedWeights foldBatchNorm(const ScaleModelImpl& model) {
 struct InferenceNet::Step {
     enum class Kind { Conv, Scale, Act, SqueezeExcite, MaxPool, GlobalPool, Linear, Add };
     Kind kind = Kind::Conv;
-    bool shortcut = false;     // reads and writes the shortcut branch
-    bool startsBlock = false;  // the first layer of a block: its input is remembered
-    torch::Tensor w, b;        // conv / linear weight and bias; Scale: scale and shift
-    torch::Tensor w2, b2;      // squeeze-excitation's fc2
+    bool shortcut = false;             // reads and writes the shortcut branch
+    bool startsBlock = false;          // the first layer of a block: its input is remembered
+    torch::Tensor w, b;                // conv / linear weight and bias; Scale: scale and shift
+    torch::Tensor w2, b2;              // squeeze-excitation's fc2
+    torch::Tensor wBlocked, bBlocked;  // Conv in the blocked layout: reordered weight, bias
     int64_t stride = 1, pad = 0, groups = 1, kernel = 1;
     bool depthwise = false;        // Conv: run on the depthwise kernel choice
     bool fastDepthwise = true;     // the model's choice
@@ -132,12 +133,65 @@ struct InferenceNet::Step {
     int stageEnds = -1;            // >= 0: after this step the main branch is that stage's output
 };
 
+bool InferenceNet::blockedSupported(const ArchPlan& plan) {
+    const std::vector<int> prev = previousOnBranch(plan);
+    int block = -2;
+    bool blockHasShortcutLayers = false;
+    for (size_t i = 0; i < plan.layers.size(); ++i) {
+        const PlanLayer& l = plan.layers[i];
+        if (l.block != block) {
+            block = l.block;
+            blockHasShortcutLayers = false;
+        }
+        switch (l.kind) {
+            case LayerKind::Conv:
+            case LayerKind::MaxPool:
+            case LayerKind::GlobalPool:
+            case LayerKind::Dropout:
+            case LayerKind::Linear:
+                break;
+            case LayerKind::BatchNorm:
+                // Only where it folds into the convolution before it.
+                if (prev[i] < 0 || plan.layers[size_t(prev[i])].kind != LayerKind::Conv) {
+                    return false;
+                }
+                break;
+            case LayerKind::Activation:
+                if (l.act != ActKind::ReLU) {
+                    return false;
+                }
+                break;
+            case LayerKind::ResidualAdd: {
+                if (l.block < 0 || size_t(l.block) >= plan.blocks.size()) {
+                    return false;
+                }
+                const BlockPlan& bp = plan.blocks[size_t(l.block)];
+                if (!blockHasShortcutLayers && (bp.in != l.out || bp.stride > 1)) {
+                    return false;  // option A: strided slice and zero channels
+                }
+                break;
+            }
+            case LayerKind::DepthwiseConv:
+            case LayerKind::SqueezeExcite:
+                return false;
+        }
+        if (l.shortcut) {
+            blockHasShortcutLayers = true;
+        }
+    }
+    return true;
+}
+
 InferenceNet::InferenceNet(const ScaleModelImpl& model) {
     const ArchPlan& plan = model.plan();
     const FoldedWeights f = foldBatchNorm(model);
     const auto eps = batchNormEps(model);
     const std::vector<int> prev = previousOnBranch(plan);
     channelsLast_ = model.channelsLast();
+    blocked_ = model.blockedInference() && blockedSupported(plan);
+    for (const auto& p : model.parameters()) {
+        blocked_ = blocked_ && p.is_cpu() && p.scalar_type() == torch::kFloat;
+    }
     const auto layout =
         channelsLast_ ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
     auto weight4d = [&](const std::string& key, const std::string& layer) {
@@ -289,6 +343,19 @@ InferenceNet::InferenceNet(const ScaleModelImpl& model) {
         }
         steps_[size_t(step)].stageEnds = int(stage);
     }
+    if (blocked_) {
+        torch::NoGradGuard guard;
+        for (Step& s : steps_) {
+            if (s.kind == Step::Kind::Conv) {
+                s.wBlocked = torch::mkldnn_reorder_conv2d_weight(
+                    s.w.contiguous().to_mkldnn(), {s.pad, s.pad}, {s.stride, s.stride}, {1, 1},
+                    s.groups);
+                if (s.b.defined()) {
+                    s.bBlocked = s.b.to_mkldnn();
+                }
+            }
+        }
+    }
     folded_ = int64_t(f.foldedNorms.size());
 }
 
@@ -315,7 +382,11 @@ torch::Tensor InferenceNet::run(const torch::Tensor& input, std::vector<torch::T
         guard.emplace();
     }
     const bool inPlace = !keepGraph;
+    const bool blocked = blocked_ && !keepGraph && input.scalar_type() == torch::kFloat;
     torch::Tensor cur = channelsLast_ ? input.contiguous(torch::MemoryFormat::ChannelsLast) : input;
+    if (blocked) {
+        cur = input.contiguous().to_mkldnn();
+    }
     if (keepGraph && !cur.requires_grad()) {
         // The net's weights are constants: the graph starts at the input.
         cur = cur.detach().requires_grad_(true);
@@ -329,7 +400,12 @@ torch::Tensor InferenceNet::run(const torch::Tensor& input, std::vector<torch::T
         torch::Tensor& x = s.shortcut ? shortcut : cur;
         switch (s.kind) {
             case Step::Kind::Conv: {
-                if (s.depthwise && s.fastDepthwise && x.is_cpu()) {
+                if (blocked) {
+                    x = applyAct(
+                        torch::mkldnn_convolution(x, s.wBlocked, s.bBlocked, {s.pad, s.pad},
+                                                  {s.stride, s.stride}, {1, 1}, s.groups),
+                        s.act, true);
+                } else if (s.depthwise && s.fastDepthwise && x.is_cpu()) {
                     // Our kernel has no bias: added in place (one pass over the output).
                     torch::Tensor y = depthwiseConv2d(x, s.w, s.stride, s.pad);
                     if (s.b.defined()) {
@@ -360,9 +436,14 @@ torch::Tensor InferenceNet::run(const torch::Tensor& input, std::vector<torch::T
                                       {s.pad, s.pad});
                 break;
             case Step::Kind::GlobalPool:
-                x = x.mean({2, 3}, /*keepdim=*/true);
+                // Back to a dense tensor here: the head (flatten, linear) runs dense.
+                x = x.is_mkldnn() ? torch::adaptive_avg_pool2d(x, {1, 1}).to_dense()
+                                  : x.mean({2, 3}, /*keepdim=*/true);
                 break;
             case Step::Kind::Linear:
+                if (x.is_mkldnn()) {
+                    x = x.to_dense();
+                }
                 x = applyAct(torch::linear(x.flatten(1), s.w, s.b), s.act, inPlace);
                 break;
             case Step::Kind::Add: {
@@ -381,10 +462,10 @@ torch::Tensor InferenceNet::run(const torch::Tensor& input, std::vector<torch::T
             }
         }
         if (stages && s.stageEnds >= 0) {
-            (*stages)[size_t(s.stageEnds)] = cur;
+            (*stages)[size_t(s.stageEnds)] = cur.is_mkldnn() ? cur.to_dense() : cur;
         }
     }
-    return cur;
+    return cur.is_mkldnn() ? cur.to_dense() : cur;
 }
 
 torch::Tensor InferenceNet::forward(const torch::Tensor& x) const {

@@ -44,6 +44,12 @@ public:
     // the stage outputs (Grad-CAM).
     FeatureOutputs forwardFeatures(const torch::Tensor& x, bool keepGraph = false) const;
 
+    // Whether a plan can run in oneDNN's blocked layout (MKL-DNN tensors): convolutions, ReLU,
+    // residual adds of same-shaped tensors, max and global pooling, linear -- ResNets with
+    // projection shortcuts. The model's blockedInference() then selects it (float32, CPU).
+    static bool blockedSupported(const ArchPlan& plan);
+    bool blocked() const { return blocked_; }
+
     int64_t foldedNorms() const;       // BatchNorms folded into a convolution
     int64_t fusedActivations() const;  // activations applied in place to their producer's output
     int64_t steps() const;             // operations one forward runs
@@ -54,6 +60,8 @@ private:
                       bool keepGraph) const;
     std::vector<Step> steps_;
     bool channelsLast_ = false;
+    bool blocked_ = false;  // oneDNN blocked layout (forward only; forwardFeatures with a graph
+                            // runs the dense weights)
     int64_t folded_ = 0, fused_ = 0;
     int stageCount_ = 0;  // stem + stages
 };

@@ -48,6 +48,10 @@ public:
     bool fastDepthwise() const { return fastDepthwise_; }
     // Whether the model has any depthwise convolution (the choice above matters).
     bool hasDepthwise() const;
+    // Inference (InferenceNet) in oneDNN's blocked layout, where the plan allows it
+    // (InferenceNet::blockedSupported); training never uses it. Chosen by measuring.
+    void setBlockedInference(bool enabled) { blockedInference_ = enabled; }
+    bool blockedInference() const { return blockedInference_; }
 
     const ArchPlan& plan() const { return plan_; }
     const ModelSpec& spec() const { return plan_.spec; }
@@ -62,6 +66,7 @@ protected:
     ArchPlan plan_;
     bool channelsLast_ = false;
     bool fastDepthwise_ = true;
+    bool blockedInference_ = false;
 };
 
 // Validates and builds the model with torchvision's initialisation. Throws SpecError before

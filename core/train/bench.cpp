@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "core/models/analysis.h"
+#include "core/models/inference_net.h"
 #include "core/models/model.h"
 #include "core/runtime.h"
 #include "core/train/device.h"
@@ -78,12 +79,14 @@ BenchResult benchModel(const BenchOptions& o) {
     model->eval();
     model->setChannelsLast(r.inferKernels.channelsLast && device.is_cpu());
     model->setFastDepthwise(r.inferKernels.fastDepthwise);
+    model->setBlockedInference(r.inferKernels.blocked);
     std::vector<double> infer;
     {
         torch::NoGradGuard guard;
+        const InferenceNet net(*model);  // the inference path evaluation runs
         for (int s = 0; s < o.warmup + o.steps; ++s) {
             const auto t0 = std::chrono::steady_clock::now();
-            auto logits = model->forward(x);
+            auto logits = net.forward(x);
             sync(device);
             if (s >= o.warmup) {
                 infer.push_back(

@@ -27,7 +27,7 @@ struct BenchResult {
     int threads = 0;               // CPU threads used
     double trainStepMs = 0;        // median training step (forward, backward, SGD update); 0
                                    // when not timed
-    double inferStepMs = 0;        // median eval-mode forward under NoGradGuard
+    double inferStepMs = 0;        // median forward of the inference path (InferenceNet)
     double trainImagesPerSec = 0;  // batch / median train step
     double inferImagesPerSec = 0;
     int64_t macs = 0;           // per image, forward

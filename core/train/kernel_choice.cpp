@@ -24,7 +24,7 @@ namespace scalelab {
 
 namespace {
 
-constexpr int kCacheVersion = 1;
+constexpr int kCacheVersion = 2;  // 2: inference candidates include oneDNN's blocked layout
 constexpr const char* kRunFile = "kernels.json";
 
 // FNV-1a, 64 bits, as 16 hex digits: a short stable name for a plan in the cache key.
@@ -60,7 +60,8 @@ nlohmann::json timingsToJson(const std::vector<KernelTiming>& timings) {
                        {"fast_depthwise", t.fastDepthwise},
                        {"ms_per_step", t.msPerStep},
                        {"batch", t.batch},
-                       {"cut_after_warmup", t.cut}});
+                       {"cut_after_warmup", t.cut},
+                       {"blocked", t.blocked}});
     }
     return out;
 }
@@ -77,6 +78,7 @@ std::vector<KernelTiming> timingsFromJson(const nlohmann::json& j) {
         k.msPerStep = t.at("ms_per_step").get<double>();
         k.batch = t.at("batch").get<int64_t>();
         k.cut = t.value("cut_after_warmup", false);
+        k.blocked = t.value("blocked", false);
         out.push_back(k);
     }
     return out;
@@ -111,6 +113,7 @@ void storeInCache(const std::string& path, const std::string& key, const KernelC
     nlohmann::json cache = loadCache(path, ignored);  // merge with what others wrote meanwhile
     cache["entries"][key] = {{"channels_last", choice.channelsLast},
                              {"fast_depthwise", choice.fastDepthwise},
+                             {"blocked", choice.blocked},
                              {"timings", timingsToJson(choice.timings)}};
     try {
         const std::string dir = path.substr(0, path.find_last_of('/'));
@@ -128,12 +131,14 @@ void storeInCache(const std::string& path, const std::string& key, const KernelC
 // 1.5 x the best candidate's timed step is cut there (`cut`): a warm-up includes first-use costs
 // and so is rarely faster than the steps after it, and a candidate that far behind would have to
 // speed up by a third to win. Timing it further would only delay the run's first batch.
-double timeCandidate(const KernelRequest& r, int64_t batch, bool channelsLast, bool fast,
-                     double bestSoFar, bool& cut) {
+template <typename Candidate>
+double timeCandidate(const KernelRequest& r, int64_t batch, const Candidate& k, double bestSoFar,
+                     bool& cut) {
     torch::manual_seed(0);
     ScaleModel model = buildModelFromPlan(r.plan);
-    model->setChannelsLast(channelsLast);
-    model->setFastDepthwise(fast);
+    model->setChannelsLast(k.channelsLast);
+    model->setFastDepthwise(k.fast);
+    model->setBlockedInference(k.blocked);
     const ModelSpec& s = r.plan.spec;
     const auto x = torch::randn({batch, s.inChannels, s.resolution, s.resolution});
     const auto y = torch::randint(s.numClasses, {batch}, torch::kInt64);
@@ -247,6 +252,7 @@ KernelChoice chooseKernels(const KernelRequest& r, const ProgressFn& progress) {
                 const auto& e = entries[c.key];
                 c.channelsLast = e.at("channels_last").get<bool>();
                 c.fastDepthwise = e.at("fast_depthwise").get<bool>();
+                c.blocked = e.value("blocked", false);
                 c.timings = timingsFromJson(e.value("timings", nlohmann::json::array()));
                 c.source = "cache";
                 return c;
@@ -256,7 +262,10 @@ KernelChoice chooseKernels(const KernelRequest& r, const ProgressFn& progress) {
             }
         }
     }
-    std::vector<std::pair<bool, bool>> candidates;
+    struct Candidate {
+        bool channelsLast, fast, blocked;
+    };
+    std::vector<Candidate> candidates;
     for (bool cl : {false, true}) {
         if (!layoutFree && cl != c.channelsLast) {
             continue;
@@ -265,8 +274,12 @@ KernelChoice chooseKernels(const KernelRequest& r, const ProgressFn& progress) {
             if (!dwFree && fast != c.fastDepthwise) {
                 continue;
             }
-            candidates.emplace_back(cl, fast);
+            candidates.push_back({cl, fast, false});
         }
+    }
+    // Inference may also run in oneDNN's blocked layout, where the plan allows it.
+    if (!r.training && layoutFree && InferenceNet::blockedSupported(r.plan)) {
+        candidates.push_back({false, c.fastDepthwise, true});
     }
     reportProgress(progress, 0, int64_t(candidates.size()));
     // Timing draws random weights and data: the caller's random stream (dropout, stochastic
@@ -278,14 +291,16 @@ KernelChoice chooseKernels(const KernelRequest& r, const ProgressFn& progress) {
     } restore;
     double best = 1e300;
     for (size_t i = 0; i < candidates.size(); ++i) {
-        const auto [cl, fast] = candidates[i];
-        KernelTiming t{cl, fast, 0, batch};
-        t.msPerStep = timeCandidate(r, batch, cl, fast, best, t.cut);
+        const Candidate& k = candidates[i];
+        KernelTiming t{k.channelsLast, k.fast, 0, batch};
+        t.blocked = k.blocked;
+        t.msPerStep = timeCandidate(r, batch, k, best, t.cut);
         c.timings.push_back(t);
         if (t.msPerStep < best) {
             best = t.msPerStep;
-            c.channelsLast = cl;
-            c.fastDepthwise = fast;
+            c.channelsLast = k.channelsLast;
+            c.fastDepthwise = k.fast;
+            c.blocked = k.blocked;
         }
         reportProgress(progress, int64_t(i + 1), int64_t(candidates.size()));
     }
@@ -298,7 +313,7 @@ KernelChoice chooseKernels(const KernelRequest& r, const ProgressFn& progress) {
 
 std::string describeKernelChoice(const KernelChoice& c, bool hasDepthwise) {
     std::ostringstream s;
-    s << (c.channelsLast ? "channels-last" : "NCHW");
+    s << (c.blocked ? "oneDNN blocked" : c.channelsLast ? "channels-last" : "NCHW");
     if (hasDepthwise) {
         s << (c.fastDepthwise ? ", our depthwise" : ", LibTorch's depthwise");
     }
@@ -309,7 +324,10 @@ std::string describeKernelChoice(const KernelChoice& c, bool hasDepthwise) {
             const KernelTiming& t = c.timings[i];
             char ms[32];
             std::snprintf(ms, sizeof ms, "%.1f", t.msPerStep);
-            s << (i ? "," : "") << " " << (t.channelsLast ? "channels-last" : "NCHW");
+            s << (i ? "," : "") << " "
+              << (t.blocked        ? "blocked"
+                  : t.channelsLast ? "channels-last"
+                                   : "NCHW");
             if (hasDepthwise) {
                 s << (t.fastDepthwise ? "+ours" : "+LibTorch");
             }
@@ -325,6 +343,7 @@ void writeKernelChoice(const std::string& runDir, const KernelChoice& c) {
     nlohmann::ordered_json j;
     j["channels_last"] = c.channelsLast;
     j["fast_depthwise"] = c.fastDepthwise;
+    j["blocked"] = c.blocked;
     j["source"] = c.source;
     j["key"] = c.key;
     j["note"] = c.note;
@@ -342,6 +361,7 @@ bool readKernelChoice(const std::string& runDir, KernelChoice& c) {
         KernelChoice r;
         r.channelsLast = j.at("channels_last").get<bool>();
         r.fastDepthwise = j.at("fast_depthwise").get<bool>();
+        r.blocked = j.value("blocked", false);
         r.source = "recorded";
         r.key = j.value("key", "");
         r.timings = timingsFromJson(j.value("timings", nlohmann::json::array()));

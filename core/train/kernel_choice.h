@@ -31,6 +31,7 @@ struct KernelTiming {
     bool fastDepthwise = true;  // our depthwise kernel (false: LibTorch's grouped conv2d)
     double msPerStep = 0;       // the fastest of the timed steps, milliseconds
     int64_t batch = 0;          // images per timed step
+    bool blocked = false;       // inference in oneDNN's blocked layout (channelsLast false)
     bool cut = false;           // stopped after its warm-up step, already over 1.5 x the best
                                 // candidate's time (msPerStep is that warm-up step)
 };
@@ -38,6 +39,8 @@ struct KernelTiming {
 struct KernelChoice {
     bool channelsLast = false;          // NHWC weights and activations
     bool fastDepthwise = true;          // our depthwise kernel (matters only with depthwise layers)
+    bool blocked = false;               // inference in oneDNN's blocked layout (a candidate for
+                                        // ResNets with projection shortcuts; never for training)
     std::string source;                 // "measured" (now), "cache", "flags", "gpu" (no choice:
                                         // NCHW and LibTorch's kernels), "recorded" (a resumed
                                         // run keeps its choice)

@@ -183,3 +183,45 @@ TEST(InferencePath, GradCamGradientsReachTheStagesWhenTheGraphIsKept) {
     EXPECT_LT(maxAbsDiff(g, gWant), 1e-5);
     EXPECT_GT(g.abs().max().item<double>(), 0);
 }
+
+TEST(InferencePath, OneDnnBlockedLayoutForResNetsEqualsTheModel) {
+    uint64_t seed = 20;
+    for (const Case& c : everyFamily()) {
+        // ResNet, ResNeXt and wide ResNets with projection shortcuts; not the CIFAR ResNets
+        // (option A), EfficientNet (SiLU, squeeze-excitation) or MobileNetV2 (ReLU6).
+        const bool resnetWithProjections =
+            (c.what.rfind("resnet", 0) == 0 || c.what.rfind("resnext", 0) == 0 ||
+             c.what.rfind("wide_resnet", 0) == 0) &&
+            c.what.rfind("resnet-cifar", 0) != 0;
+        EXPECT_EQ(InferenceNet::blockedSupported(c.plan), resnetWithProjections) << c.what;
+        if (!resnetWithProjections) {
+            continue;
+        }
+        SCOPED_TRACE(c.what);
+        torch::manual_seed(int64_t(seed));
+        ScaleModel model = buildModelFromPlan(c.plan);
+        perturbBatchNorm(*model, seed++);
+        model->eval();
+        model->setBlockedInference(true);
+        const int64_t r = c.plan.spec.resolution;
+        const auto x = torch::randn({3, 1, r, r});
+        torch::NoGradGuard guard;
+        const FeatureOutputs want = model->forwardFeatures(x);
+        const InferenceNet net(*model);
+        EXPECT_TRUE(net.blocked());
+        const auto logits = net.forward(x);
+        EXPECT_FALSE(logits.is_mkldnn());
+        const double scale = std::max(1.0, want.logits.abs().max().item<double>());
+        EXPECT_LT(maxAbsDiff(logits, want.logits), 1e-4 * scale);
+        const FeatureOutputs got = net.forwardFeatures(x);
+        for (size_t s = 0; s < want.stages.size(); ++s) {
+            const double m = std::max(1.0, want.stages[s].abs().max().item<double>());
+            EXPECT_LT(maxAbsDiff(got.stages[s], want.stages[s]), 1e-4 * m) << "stage " << s;
+        }
+        // A graph for Grad-CAM runs the dense weights.
+        torch::AutoGradMode grad(true);
+        const FeatureOutputs g = net.forwardFeatures(x, /*keepGraph=*/true);
+        EXPECT_TRUE(g.logits.requires_grad());
+        EXPECT_LT(maxAbsDiff(g.logits.detach(), want.logits), 1e-4 * scale);
+    }
+}

@@ -144,12 +144,37 @@ TEST(KernelChoice, OneFlagLeavesTheOtherChoiceToMeasure) {
     EXPECT_NE(rc.timings[0].channelsLast, rc.timings[1].channelsLast);
 }
 
+TEST(KernelChoice, InferenceOfAResNetAlsoTimesOneDnnsBlockedLayout) {
+    test::TempDir dir;
+    ModelSpec s = modelSpecFromName("resnet-18", 1, 10, 16);
+    s.width = 0.25;
+    KernelRequest r = request(planModel(s), dir.file("kernels.json"));
+    r.training = false;
+    const KernelChoice c = chooseKernels(r);
+    ASSERT_EQ(c.timings.size(), 3u);  // NCHW, channels-last, blocked
+    EXPECT_TRUE(c.timings[2].blocked);
+    const KernelTiming* best = &c.timings[0];
+    for (const KernelTiming& t : c.timings) {
+        best = t.msPerStep < best->msPerStep ? &t : best;
+    }
+    EXPECT_EQ(c.blocked, best->blocked);
+    const KernelChoice again = chooseKernels(r);
+    EXPECT_EQ(again.source, "cache");
+    EXPECT_EQ(again.blocked, c.blocked);
+    // Training never runs blocked; a fixed layout leaves it out.
+    r.training = true;
+    EXPECT_EQ(chooseKernels(r).timings.size(), 2u);
+    r.training = false;
+    r.layout = LayoutChoice::Nchw;
+    EXPECT_EQ(chooseKernels(r).source, "flags");
+}
+
 TEST(KernelChoice, ADamagedCacheIsMeasuredAgainAndRewritten) {
     test::TempDir dir;
     const std::string cache = dir.file("kernels.json");
     const KernelRequest r = request(tinyEfficientNet(), cache);
     for (const std::string& damage :
-         {std::string("{\"version\": 1, \"entries\": {tru"), std::string("[1, 2, 3]"),
+         {std::string("{\"version\": 2, \"entries\": {tru"), std::string("[1, 2, 3]"),
           std::string("{\"version\": 99, \"entries\": {}}"), std::string("\x00\xff\x10", 3)}) {
         {
             std::ofstream out(cache, std::ios::binary | std::ios::trunc);
