@@ -213,13 +213,14 @@ int runBench(BenchCliOptions& options) {
     }
     BenchOptions& o = options.bench;
     o.spec = parseModelArgs(options.model).spec;
-    if (options.layers) {
-        return runBenchLayers(options);
-    }
-    // Before anything is allocated: a batch that cannot fit is refused, not OOM-killed.
+    // Before anything is allocated: a batch that cannot fit is refused, not OOM-killed (the
+    // whole model's training estimate also bounds --layers, which holds one layer at a time).
     checkMemory("bench of " + o.spec.name + " at batch " + std::to_string(o.batchSize),
                 analyzeModel(o.spec).trainingMemoryBytes(o.batchSize), options.allowMemory,
                 "--allow-memory");
+    if (options.layers) {
+        return runBenchLayers(options);
+    }
     const BenchResult r = benchModel(o);
     if (options.json) {
         nlohmann::ordered_json j;

@@ -77,6 +77,30 @@ out = subprocess.run([cli, "bench", "--model", "resnet-cifar-8", "--layout", "nh
 if out.returncode == 0 or "--layout" not in out.stderr or "channels-last" not in out.stderr:
     failures.append("--layout nhwc should be refused, naming the choices: " + out.stderr)
 
+# --layers: every dense shape, three kernels, against a measured peak; bounded like bench.
+out = subprocess.run([cli, "bench", "--model", "resnet-cifar-8", "--resolution", "16",
+                      "--batch-size", "4", "--steps", "1", "--threads", "1", "--in-channels", "1",
+                      "--num-classes", "10", "--layers", "--json"],
+                     capture_output=True, text=True, timeout=300)
+if out.returncode != 0:
+    failures.append("bench --layers failed: " + out.stderr[-400:])
+else:
+    j = json.loads(out.stdout)
+    if not (j["peak_gflops"] >= max(j["matmul_gflops"], j["conv_gemm_gflops"]) > 0):
+        failures.append(f"--layers peak: {j}")
+    for mode in ("inference", "training"):
+        types = {t["type"]: t for t in j[mode]["types"]}
+        if "conv 3x3/1" not in types or types["conv 3x3/1"]["winograd_gflops"] is None or \
+                types["linear"]["im2col_gflops"] is not None:
+            failures.append(f"--layers {mode} types: {j[mode]['types']}")
+        if abs(sum(t["macs_share"] for t in j[mode]["types"]) - 1) > 1e-9:
+            failures.append(f"--layers {mode}: MAC shares do not add up to 1")
+out = subprocess.run([cli, "bench", "--model", "efficientnet-b7", "--batch-size", "60000",
+                      "--layers"], capture_output=True, text=True, timeout=60)
+if out.returncode == 0 or "--allow-memory" not in out.stderr:
+    failures.append("bench --layers at batch 60000 (B7) should be refused before allocating: " +
+                    out.stderr[-300:])
+
 for f in failures:
     print("FAIL:", f)
 sys.exit(1 if failures else 0)
