@@ -16,6 +16,7 @@
 #include "core/ops/op_bench.h"
 #include "core/runtime.h"
 #include "core/train/bench.h"
+#include "core/train/kernel_choice_json.h"
 
 namespace scalelab::cli {
 
@@ -233,19 +234,9 @@ int runBench(BenchCliOptions& options) {
         j["device"] = r.device;
         j["threads"] = r.threads;
         auto kernels = [&](const KernelChoice& k) {
-            nlohmann::ordered_json out;
-            out["channels_last"] = k.channelsLast;
-            out["blocked"] = k.blocked;
-            out["fast_depthwise"] = r.hasDepthwise ? nlohmann::ordered_json(k.fastDepthwise)
-                                                   : nlohmann::ordered_json(nullptr);
-            out["source"] = k.source;
-            out["timings"] = nlohmann::ordered_json::array();
-            for (const KernelTiming& t : k.timings) {
-                out["timings"].push_back({{"channels_last", t.channelsLast},
-                                          {"fast_depthwise", t.fastDepthwise},
-                                          {"blocked", t.blocked},
-                                          {"ms_per_step", t.msPerStep},
-                                          {"batch", t.batch}});
+            nlohmann::ordered_json out = kernelChoiceToJson(k);
+            if (!r.hasDepthwise) {
+                out["fast_depthwise"] = nullptr;  // nothing to choose
             }
             return out;
         };

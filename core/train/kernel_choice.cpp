@@ -19,6 +19,7 @@
 #include "core/models/model.h"
 #include "core/models/spec_json.h"
 #include "core/runtime.h"
+#include "core/train/kernel_choice_json.h"
 
 namespace scalelab {
 
@@ -339,7 +340,7 @@ std::string describeKernelChoice(const KernelChoice& c, bool hasDepthwise) {
     return s.str();
 }
 
-void writeKernelChoice(const std::string& runDir, const KernelChoice& c) {
+nlohmann::ordered_json kernelChoiceToJson(const KernelChoice& c) {
     nlohmann::ordered_json j;
     j["channels_last"] = c.channelsLast;
     j["fast_depthwise"] = c.fastDepthwise;
@@ -348,7 +349,11 @@ void writeKernelChoice(const std::string& runDir, const KernelChoice& c) {
     j["key"] = c.key;
     j["note"] = c.note;
     j["timings"] = timingsToJson(c.timings);
-    writeFileAtomic(runDir + "/" + kRunFile, j.dump(2) + "\n");
+    return j;
+}
+
+void writeKernelChoice(const std::string& runDir, const KernelChoice& c) {
+    writeFileAtomic(runDir + "/" + kRunFile, kernelChoiceToJson(c).dump(2) + "\n");
 }
 
 bool readKernelChoice(const std::string& runDir, KernelChoice& c) {
