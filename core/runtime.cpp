@@ -10,6 +10,7 @@
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -98,6 +99,11 @@ uint64_t availableMemoryBytes() {
         }
     }
     return 0;
+}
+
+uint64_t peakResidentBytes() {
+    struct rusage u {};
+    return getrusage(RUSAGE_SELF, &u) == 0 ? uint64_t(u.ru_maxrss) * 1024 : 0;  // Linux: KiB
 }
 
 void checkMemory(const std::string& what, double bytes, bool allowed,

@@ -29,6 +29,9 @@ void checkThreadCount(int requested, const std::string& what);
 
 // Memory the system can still give this process, bytes (MemAvailable; 0 when unknown).
 uint64_t availableMemoryBytes();
+
+// The process's peak resident set so far, bytes (getrusage; 0 where unknown).
+uint64_t peakResidentBytes();
 // Refuses (SpecError) a plan that needs more than the memory available: `what` needs about
 // `bytes`. `overrideHint` names the flag that allows it anyway ("--allow-memory"); with
 // `allowed` the check only passes.

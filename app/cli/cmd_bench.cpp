@@ -251,6 +251,9 @@ int runBench(BenchCliOptions& options) {
         j["infer_images_per_s"] = r.inferImagesPerSec;
         j["macs_per_image"] = r.macs;
         j["train_gflops"] = orNull(r.trainGflops);
+        j["recompute"] = o.recompute;
+        j["train_peak_rss_bytes"] =
+            o.train ? nlohmann::ordered_json(r.trainPeakRssBytes) : nlohmann::ordered_json(nullptr);
         j["infer_gflops"] = r.inferGflops;
         std::cout << j.dump(2) << "\n";
         return 0;
@@ -274,6 +277,9 @@ int runBench(BenchCliOptions& options) {
             "  train      %8.1f images/s  (median step %.1f ms over %d steps, %d warm-up)  "
             "~%.1f GFLOP/s\n",
             r.trainImagesPerSec, r.trainStepMs, o.steps, o.warmup, r.trainGflops);
+        std::printf("  train memory  %.0f MB peak resident (the whole process, getrusage)%s\n",
+                    double(r.trainPeakRssBytes) / 1e6,
+                    o.recompute ? "" : ", BatchNorm + activation kept (--no-recompute)");
     }
     std::printf("  inference  %8.1f images/s  (median step %.1f ms)  ~%.1f GFLOP/s\n",
                 r.inferImagesPerSec, r.inferStepMs, r.inferGflops);
@@ -346,6 +352,10 @@ Command addBench(CLI::App& app) {
                     "- measures without a cache)");
     sub->add_flag_callback(
         "--no-train", [&b] { b.train = false; }, "inference only (large models, native sizes)");
+    sub->add_flag_callback(
+        "--no-recompute", [&b] { b.recompute = false; },
+        "train with the modules' own forward, keeping every BatchNorm and activation output for "
+        "the backward pass (default: recompute them there, about a third of the memory)");
     sub->add_flag("--layers", o->layers,
                   "per-layer-type GFLOP/s against the measured peak (matmul or a GEMM-shaped "
                   "convolution): every dense conv and linear "

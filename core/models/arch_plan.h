@@ -96,7 +96,9 @@ struct ArchPlan {
     int64_t featureDim = 0;                // classifier input features
     int64_t params = 0;                    // sum over layers
     int64_t macs = 0;                      // sum over layers, per image
-    int64_t activationValuesPerImage = 0;  // float values autograd keeps per image (estimate)
+    int64_t activationValuesPerImage = 0;  // float values training keeps per image for the
+                                           // backward pass (estimate; without the outputs
+                                           // recomputedLayers marks)
 
     int stageCount() const { return int(stages.size()) - 1; }  // without the stem
     // The layer whose module path is the longest prefix of a parameter name; nullptr if none.
@@ -109,6 +111,13 @@ using InnerWidths = std::vector<std::vector<int>>;
 // Validates the spec (validateSpec) and plans it. `inner` replaces the planned inner widths
 // (a pruned model); each must be 1..the planned width. Throws SpecError.
 ArchPlan planModel(const ModelSpec& spec, const InnerWidths& inner = {});
+
+// The layers whose outputs the training path (core/models/train_path.h) recomputes in the
+// backward pass instead of keeping, by index: a BatchNorm, and the activation and
+// squeeze-excitation after it, where they feed a convolution or a global pool on the same branch
+// -- except a block's first convolution when the block's input is read again (by its residual
+// add or its shortcut branch), which needs that input as a tensor.
+std::vector<bool> recomputedLayers(const ArchPlan& plan);
 
 // True when some block's inner width differs from what its spec plans (a pruned model).
 bool planIsPruned(const ArchPlan& plan);

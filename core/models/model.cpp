@@ -6,6 +6,7 @@
 #include "core/data/file_io.h"
 #include "core/error.h"
 #include "core/models/layers.h"
+#include "core/models/train_path.h"
 
 namespace scalelab {
 
@@ -15,6 +16,24 @@ ScaleModel buildModel(const ModelSpec& spec) {
 
 ScaleModel buildModelFromPlan(const ArchPlan& plan) {
     return familyOf(plan.spec.family).build(plan);
+}
+
+ScaleModelImpl::ScaleModelImpl(ArchPlan plan) : plan_(std::move(plan)) {}
+
+ScaleModelImpl::~ScaleModelImpl() = default;
+
+torch::Tensor ScaleModelImpl::forward(torch::Tensor x) {
+    if (is_training() && recompute_) {
+        if (!trainPath_) {
+            trainPath_ = std::make_shared<TrainPath>(*this);
+        }
+        return trainPath_->forward(x);
+    }
+    return forwardModules(std::move(x));
+}
+
+double ScaleModelImpl::dropPathProb(int) const {
+    return 0.0;
 }
 
 std::vector<FeatureInfo> ScaleModelImpl::featureInfo() const {

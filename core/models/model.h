@@ -29,12 +29,19 @@ struct FeatureOutputs {
     torch::Tensor logits;               // [N, classes]
 };
 
+class TrainPath;  // core/models/train_path.h
+
 class ScaleModelImpl : public torch::nn::Module {
 public:
-    explicit ScaleModelImpl(ArchPlan plan) : plan_(std::move(plan)) {}
-    ~ScaleModelImpl() override = default;
+    explicit ScaleModelImpl(ArchPlan plan);
+    ~ScaleModelImpl() override;
 
-    virtual torch::Tensor forward(torch::Tensor x) = 0;
+    // Logits [N, classes]. While training with recompute() on: the training path
+    // (core/models/train_path.h), which keeps about a third of the activations for the backward
+    // pass and recomputes the rest; otherwise the modules' own forward.
+    torch::Tensor forward(torch::Tensor x);
+    // The modules' own forward (the family's).
+    virtual torch::Tensor forwardModules(torch::Tensor x) = 0;
     // The forward that also returns every stage's output (stem, stage 1..N).
     virtual FeatureOutputs forwardFeatures(torch::Tensor x) = 0;
 
@@ -53,6 +60,14 @@ public:
     void setBlockedInference(bool enabled) { blockedInference_ = enabled; }
     bool blockedInference() const { return blockedInference_; }
 
+    // Recompute BatchNorm + activation in the backward pass instead of keeping their outputs
+    // (default on; off: the modules' own forward while training, for comparisons).
+    void setRecompute(bool enabled) { recompute_ = enabled; }
+    bool recompute() const { return recompute_; }
+    // The stochastic-depth probability of block `block`'s residual branch while training (0 for
+    // families without it).
+    virtual double dropPathProb(int block) const;
+
     const ArchPlan& plan() const { return plan_; }
     const ModelSpec& spec() const { return plan_.spec; }
     std::vector<FeatureInfo> featureInfo() const;
@@ -67,6 +82,10 @@ protected:
     bool channelsLast_ = false;
     bool fastDepthwise_ = true;
     bool blockedInference_ = false;
+    bool recompute_ = true;
+
+private:
+    std::shared_ptr<TrainPath> trainPath_;  // compiled at the first training forward
 };
 
 // Validates and builds the model with torchvision's initialisation. Throws SpecError before

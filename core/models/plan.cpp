@@ -207,6 +207,13 @@ void PlanBuilder::finish() {
         plan_.params += l.params;
         plan_.macs += l.macs;
     }
+    const std::vector<bool> recomputed = recomputedLayers(plan_);
+    for (size_t i = 0; i < plan_.layers.size(); ++i) {
+        if (recomputed[i]) {
+            const PlanLayer& l = plan_.layers[i];
+            plan_.activationValuesPerImage -= l.out * l.outSide * l.outSide;
+        }
+    }
     if (!tooSmallAt_.empty()) {
         const ModelSpec& s = plan_.spec;
         throw SpecError("model " + s.name + ": resolution " + std::to_string(s.resolution) +
@@ -253,6 +260,54 @@ ArchPlan planModel(const ModelSpec& spec, const InnerWidths& inner) {
 // validateSpec's last step: the stride walk of the family's own plan.
 void checkPlanOf(const ModelSpec& spec) {
     planChecked(spec, {});
+}
+
+std::vector<bool> recomputedLayers(const ArchPlan& plan) {
+    const size_t n = plan.layers.size();
+    std::vector<bool> inputReadAgain(plan.blocks.size(), false);
+    for (const PlanLayer& l : plan.layers) {
+        if (l.block >= 0 && size_t(l.block) < plan.blocks.size() &&
+            (l.shortcut || l.kind == LayerKind::ResidualAdd)) {
+            inputReadAgain[size_t(l.block)] = true;
+        }
+    }
+    std::vector<bool> out(n, false);
+    for (size_t i = 0; i < n; ++i) {
+        const PlanLayer& bn = plan.layers[i];
+        if (bn.kind != LayerKind::BatchNorm) {
+            continue;
+        }
+        // At most one activation, then at most one squeeze-excitation, on the same branch.
+        size_t j = i + 1;
+        if (j < n && plan.layers[j].kind == LayerKind::Activation) {
+            ++j;
+        }
+        if (j < n && plan.layers[j].kind == LayerKind::SqueezeExcite) {
+            ++j;
+        }
+        if (j >= n) {
+            continue;
+        }
+        const PlanLayer& consumer = plan.layers[j];
+        const bool withSe = plan.layers[j - 1].kind == LayerKind::SqueezeExcite;
+        bool sameBranch = true;
+        for (size_t k = i + 1; k <= j; ++k) {
+            sameBranch = sameBranch && plan.layers[k].shortcut == bn.shortcut;
+        }
+        const bool feeds = consumer.kind == LayerKind::Conv ||
+                           consumer.kind == LayerKind::DepthwiseConv ||
+                           (consumer.kind == LayerKind::GlobalPool && !withSe);
+        // A block's first layer whose input the block reads again gets a tensor.
+        const bool startsBlock = consumer.block != bn.block && consumer.block >= 0 &&
+                                 size_t(consumer.block) < inputReadAgain.size() &&
+                                 inputReadAgain[size_t(consumer.block)];
+        if (sameBranch && feeds && !startsBlock) {
+            for (size_t k = i; k < j; ++k) {
+                out[k] = true;
+            }
+        }
+    }
+    return out;
 }
 
 bool planIsPruned(const ArchPlan& plan) {

@@ -55,6 +55,7 @@ BenchResult benchModel(const BenchOptions& o) {
     model->to(device);
     model->setChannelsLast(r.trainKernels.channelsLast && device.is_cpu());
     model->setFastDepthwise(r.trainKernels.fastDepthwise);
+    model->setRecompute(o.recompute);
     const auto x =
         torch::randn({o.batchSize, o.spec.inChannels, o.spec.resolution, o.spec.resolution})
             .to(device);
@@ -76,6 +77,7 @@ BenchResult benchModel(const BenchOptions& o) {
                     .count());
         }
     }
+    r.trainPeakRssBytes = peakResidentBytes();
     model->eval();
     model->setChannelsLast(r.inferKernels.channelsLast && device.is_cpu());
     model->setFastDepthwise(r.inferKernels.fastDepthwise);

@@ -20,6 +20,8 @@ struct BenchOptions {
     LayoutChoice layout = LayoutChoice::Auto;  // Auto: measured (and cached) like a run
     DepthwiseChoice depthwise = DepthwiseChoice::Auto;  // Auto: measured (and cached) like a run
     std::string kernelCache;                            // "" the user's cache, "-" none
+    bool recompute = true;  // training recomputes BatchNorm + activation in the backward pass
+                            // (core/models/train_path.h); false: the modules' own forward
 };
 
 struct BenchResult {
@@ -36,6 +38,8 @@ struct BenchResult {
     bool hasDepthwise = false;  // the model has depthwise convolutions
     KernelChoice trainKernels;  // the layout/kernels the training steps ran with, and why
     KernelChoice inferKernels;  // the same for inference
+    uint64_t trainPeakRssBytes = 0;  // the process's peak resident set after the training
+                                     // steps (getrusage: whole process, before inference)
 };
 
 // Runs the benchmark; throws SpecError for a bad spec or device.

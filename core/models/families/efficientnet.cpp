@@ -98,8 +98,9 @@ public:
             Seq stage;
             for (size_t i = 0; i < plan_.blocks.size(); ++i) {
                 if (plan_.blocks[i].stage == st) {
-                    stage->push_back(
-                        MBConv(plan_.blocks[i], sd * double(i) / total, eps, momentum));
+                    dropPath_.resize(std::max(dropPath_.size(), i + 1), 0.0);
+                    dropPath_[i] = sd * double(i) / total;  // torchvision's linear rule
+                    stage->push_back(MBConv(plan_.blocks[i], dropPath_[i], eps, momentum));
                 }
             }
             features->push_back(stage);
@@ -122,7 +123,7 @@ public:
         nn::init::zeros_(linear->bias);
     }
 
-    torch::Tensor forward(torch::Tensor x) override {
+    torch::Tensor forwardModules(torch::Tensor x) override {
         x = prepareInput(x);
         x = features->forward(x);
         x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
@@ -144,8 +145,15 @@ public:
         return out;
     }
 
+    double dropPathProb(int block) const override {
+        return block >= 0 && size_t(block) < dropPath_.size() ? dropPath_[size_t(block)] : 0.0;
+    }
+
     Seq features{nullptr};
     nn::Sequential classifier{nullptr};
+
+private:
+    std::vector<double> dropPath_;  // stochastic-depth probability by block index
 };
 
 // --- the family ------------------------------------------------------------------------------

@@ -87,7 +87,7 @@ public:
         nn::init::zeros_(linear->bias);
     }
 
-    torch::Tensor forward(torch::Tensor x) override {
+    torch::Tensor forwardModules(torch::Tensor x) override {
         x = features->forward(prepareInput(x));
         x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
         return classifier->forward(x);

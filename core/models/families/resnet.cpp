@@ -152,7 +152,7 @@ public:
         return x;
     }
 
-    torch::Tensor forward(torch::Tensor x) override {
+    torch::Tensor forwardModules(torch::Tensor x) override {
         x = stem(prepareInput(x));
         for (auto& layer : layers) {
             x = layer->forward(x);
