@@ -25,7 +25,8 @@ namespace scalelab {
 
 namespace {
 
-constexpr int kCacheVersion = 2;  // 2: inference candidates include oneDNN's blocked layout
+constexpr int kCacheVersion = 3;  // 2: inference candidates include oneDNN's blocked layout;
+                                  // 3: training is timed on the training path (train_path.h)
 constexpr const char* kRunFile = "kernels.json";
 
 // FNV-1a, 64 bits, as 16 hex digits: a short stable name for a plan in the cache key.
