@@ -307,20 +307,10 @@ public:
     }
 };
 
-// The activation on a tensor that is not held by anything else (`inPlace`), else out of place.
-Tensor applyAct(const Tensor& x, ActKind act, bool inPlace) {
-    switch (act) {
-        case ActKind::ReLU:
-            return inPlace ? x.relu_() : torch::relu(x);
-        case ActKind::ReLU6:
-            return inPlace ? torch::hardtanh_(const_cast<Tensor&>(x), 0.0, 6.0)
-                           : torch::hardtanh(x, 0.0, 6.0);
-        case ActKind::SiLU:
-            return torch::silu(x);  // its backward needs its input: never in place
-        case ActKind::None:
-            return x;
-    }
-    return x;
+// The activation with autograd: in place on a tensor nothing else holds (`fresh`), except SiLU,
+// whose backward needs its input.
+Tensor applyAct(const Tensor& x, ActKind act, bool fresh) {
+    return actForward(x, act, fresh && act != ActKind::SiLU);
 }
 
 }  // namespace
@@ -371,8 +361,8 @@ void materialize(Value& v) {
     if (!v.pending) {
         return;
     }
-    Tensor y = applyAct(v.bn->forward(v.t), v.act, /*inPlace=*/true);  // BatchNorm's backward
-    if (v.se) {                                                        // needs its input only
+    Tensor y = applyAct(v.bn->forward(v.t), v.act, /*fresh=*/true);  // BatchNorm's backward
+    if (v.se) {                                                      // needs its input only
         y = y * seScale(y.mean({2, 3}, true), v.seW1, v.seB1, v.seW2, v.seB2, v.seAct);
     }
     v = made(y);
