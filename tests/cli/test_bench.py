@@ -48,6 +48,16 @@ if fixed and (fixed["train_kernels"]["source"] != "flags" or
               fixed["train_kernels"]["fast_depthwise"]):
     failures.append(f"flags should fix the choice: {fixed['train_kernels']}")
 
+# Training recomputes BatchNorm + activation unless --no-recompute; both report the process's
+# peak memory after the training steps (issue 13).
+if fixed and (fixed["recompute"] is not True or not fixed["train_peak_rss_bytes"] > 0):
+    failures.append(f"bench should train on the training path and report its memory: {fixed}")
+plain = bench("efficientnet-b0", *dw, "--layout", "nchw", "--depthwise", "libtorch",
+              "--no-recompute")
+if plain and (plain["recompute"] is not False or not plain["train_images_per_s"] > 0 or
+              not plain["train_peak_rss_bytes"] > 0):
+    failures.append(f"--no-recompute should train on the modules' forward: {plain}")
+
 # No depthwise layers: two layouts, and fast_depthwise is null (nothing to choose).
 r = bench("resnet-cifar-8", "--no-train")
 if r:
