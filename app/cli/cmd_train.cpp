@@ -17,6 +17,7 @@
 #include "core/data/file_io.h"
 #include "core/runtime.h"
 #include "core/train/run_folder.h"
+#include "core/train/run_loader.h"
 #include "core/train/sweep.h"
 #include "core/train/train_api.h"
 
@@ -265,6 +266,13 @@ int runTrain(TrainOptions& o, const CLI::App& sub) {
                     describeSpec(c.model).c_str(), ds.name.c_str(), (long long)c.epochs,
                     (long long)c.batchSize, optimizerName(c.optimizer), c.lr,
                     scheduleName(c.schedule), o.out.c_str());
+        const int64_t evalBatch = evalBatchFor(c);
+        if (evalBatch < c.evalBatchSize) {
+            std::printf(
+                "evaluating %lld images at a time, not %lld: more would need more memory "
+                "than a training step\n",
+                (long long)evalBatch, (long long)c.evalBatchSize);
+        }
     }
     const TrainSummary s = trainRun(c, o.out, makeHooks(jsonl, bar));
     bar.finish();

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "core/error.h"
+#include "core/runtime.h"
 
 namespace scalelab {
 
@@ -246,6 +248,20 @@ torch::Tensor DataPipeline::images(Part part, int64_t resolution, const Progress
         return it->second;
     }
     const auto& src = part == Part::Test ? dataset_->testImages : dataset_->trainImages;
+    // Refused before allocating: 10,000 test images at a huge resolution are tens of GB.
+    const int64_t n = indices(part).numel();
+    const double bytes = double(n) * double(src.size(1)) * double(resolution) * double(resolution);
+    const uint64_t available = availableMemoryBytes();
+    if (available > 0 && bytes > double(available)) {
+        char buf[320];
+        std::snprintf(buf, sizeof buf,
+                      "%s: resizing the %lld %s images to %lld px needs about %.1f GiB but only "
+                      "%.1f GiB are available; use fewer images (--subset, --test-subset) or a "
+                      "lower resolution",
+                      dataset_->name.c_str(), (long long)n, partName(part), (long long)resolution,
+                      bytes / double(1 << 30), double(available) / double(1 << 30));
+        throw SpecError(buf);
+    }
     torch::Tensor out = resizeImagesU8(src.index_select(0, indices(part)), resolution, progress);
     cache_.emplace(key, out);
     return out;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 
 #include "core/models/arch_plan.h"
@@ -69,6 +70,24 @@ double ModelAnalysis::trainingMemoryBytes(int64_t batchSize) const {
     return double(activationValuesPerImage) * double(batchSize) * 4.0 + 4.0 * double(params) * 4.0;
 }
 
+double ModelAnalysis::inferenceMemoryBytes(int64_t batchSize) const {
+    return 3.0 * double(largestActivationValues) * double(batchSize) * 4.0 +
+           2.0 * double(params) * 4.0;
+}
+
+int64_t ModelAnalysis::evalBatchWithin(int64_t requested, int64_t trainBatch) const {
+    // What the training step needs (checked against the available memory), and never less
+    // than 1 GiB: small models keep their evaluation batch.
+    const double budget =
+        std::max(trainingMemoryBytes(trainBatch), double(1 << 30)) - 2.0 * double(params) * 4.0;
+    const double perImage = 3.0 * double(largestActivationValues) * 4.0;
+    if (perImage <= 0 || requested <= 1) {
+        return std::max<int64_t>(1, requested);
+    }
+    const double fits = std::floor(budget / perImage);
+    return std::max<int64_t>(1, std::min<int64_t>(requested, int64_t(std::min(fits, 1e9))));
+}
+
 ModelAnalysis analyzeModel(const ModelSpec& spec) {
     return analyzePlan(planModel(spec));
 }
@@ -80,6 +99,12 @@ ModelAnalysis analyzePlan(const ArchPlan& plan) {
     a.params = plan.params;
     a.macs = plan.macs;
     a.activationValuesPerImage = plan.activationValuesPerImage;
+    a.largestActivationValues =
+        int64_t(plan.spec.inChannels) * plan.spec.resolution * plan.spec.resolution;
+    for (const PlanLayer& l : plan.layers) {
+        a.largestActivationValues =
+            std::max(a.largestActivationValues, l.out * l.outSide * l.outSide);
+    }
     const int n = plan.stageCount();
     a.layers.reserve(plan.layers.size());
     a.stages.resize(size_t(n) + 3);

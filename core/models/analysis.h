@@ -43,14 +43,23 @@ struct ModelAnalysis {
     int64_t params = 0;  // total learnable parameters (equals the built module's count)
     int64_t macs = 0;    // total conv + linear multiply-accumulates per image
     int64_t flops() const { return 2 * macs; }  // FLOPs = 2 x MACs
-    // Float32 values the forward keeps for backward per image: every conv, BN, activation and
-    // SE output (an estimate of autograd's saved tensors).
+    // Float32 values training keeps for the backward pass per image: every layer's output but
+    // those the training path recomputes (ArchPlan::activationValuesPerImage, an estimate).
     int64_t activationValuesPerImage = 0;
-    double analysisSeconds = 0;  // wall time this analysis took
+    int64_t largestActivationValues = 0;  // the largest layer output (or input), values/image
+    double analysisSeconds = 0;           // wall time this analysis took
 
     // Estimated training memory in bytes for a batch: activations x batch x 4 B, plus weights,
     // gradients and two optimizer slots (4 x params x 4 B).
     double trainingMemoryBytes(int64_t batchSize) const;
+    // Estimated memory of an evaluation forward (the inference path) for a batch: three of the
+    // largest layer outputs alive at once x batch x 4 B, plus the weights and their folded copy.
+    double inferenceMemoryBytes(int64_t batchSize) const;
+    // The evaluation batch to run: `requested`, or fewer images (at least 1) so that evaluating
+    // needs no more memory than a training step at `trainBatch` (which was checked to fit) or
+    // 1 GiB, whichever is more.
+    // Evaluation results do not depend on the batch (BatchNorm uses its running statistics).
+    int64_t evalBatchWithin(int64_t requested, int64_t trainBatch) const;
 };
 
 // Plans (validating; SpecError on an impossible spec) and costs the model.

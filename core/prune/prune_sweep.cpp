@@ -141,7 +141,7 @@ PruneSweepResult runPruneSweep(const PruneSweepOptions& o, const PruneHooks& hoo
     const ModelAnalysis base = analyzePlan(run.model->plan());
     result.baselineParams = base.params;
     result.baselineMacs = base.macs;
-    result.baselineAccuracy = evaluateModel(*run.model, *run.data, Part::Test, res, c.evalBatchSize,
+    result.baselineAccuracy = evaluateModel(*run.model, *run.data, Part::Test, res, evalBatchFor(c),
                                             run.device, hooks.cancel)
                                   .accuracy;
     result.baselineImagesPerSec = inferenceImagesPerSec(*run.model, o.speedBatch, run.device);
@@ -203,14 +203,14 @@ PruneSweepResult runPruneSweep(const PruneSweepOptions& o, const PruneHooks& hoo
                 row.nonzeroParams = a.params - zeros;
                 try {
                     const EvalResult e = evaluateModel(*model, *run.data, Part::Test, res,
-                                                       c.evalBatchSize, run.device, hooks.cancel);
+                                                       evalBatchFor(c), run.device, hooks.cancel);
                     row.accuracy = e.accuracy;
                     row.loss = e.loss;
                     if (o.finetuneEpochs > 0) {
                         fineTune(*model, run, structured ? nullptr : &masks, o.finetuneEpochs,
                                  o.finetuneLr, hooks.cancel);
                         const EvalResult f =
-                            evaluateModel(*model, *run.data, Part::Test, res, c.evalBatchSize,
+                            evaluateModel(*model, *run.data, Part::Test, res, evalBatchFor(c),
                                           run.device, hooks.cancel);
                         row.finetunedAccuracy = f.accuracy;
                         row.finetunedLoss = f.loss;

@@ -69,6 +69,11 @@ EvalResult evaluateModel(
     const torch::Device& device, const std::atomic<bool>* cancel = nullptr,
     const std::function<void(const Batch&, const torch::Tensor& logits)>& onBatch = {});
 
+// The evaluation batch a run uses: its eval batch size, or fewer images where evaluating that
+// many at once would need more memory than its training step (a large model at a high
+// resolution: evaluation must not be what runs out of memory after an epoch's work).
+int64_t evalBatchFor(const TrainConfig& config);
+
 // Saves a model into a folder as a run-like record: weights.pt, plan.json and config.json (the
 // given config with this model's spec), so loadRun and `scalelab-cli eval` read it.
 void saveModelRecord(ScaleModelImpl& model, const TrainConfig& config, const std::string& dir,

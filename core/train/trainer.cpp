@@ -36,6 +36,10 @@ namespace scalelab {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
+int64_t evalBatchFor(const TrainConfig& c) {
+    return analyzeModel(c.model).evalBatchWithin(c.evalBatchSize, c.batchSize);
+}
+
 EvalResult evaluateModel(
     ScaleModelImpl& model, DataPipeline& data, Part part, int64_t resolution, int64_t batchSize,
     const torch::Device& device, const std::atomic<bool>* cancel,
@@ -165,7 +169,7 @@ void validateConfig(const TrainConfig& c) {
 
 EvalResult evaluate(ScaleModel& model, DataPipeline& data, Part part, const TrainConfig& c,
                     const torch::Device& device, const std::atomic<bool>* cancel) {
-    return evaluateModel(*model, data, part, c.model.resolution, c.evalBatchSize, device, cancel);
+    return evaluateModel(*model, data, part, c.model.resolution, evalBatchFor(c), device, cancel);
 }
 
 // Where a run's images come from: a dataset object, or the config's spec loaded (with progress).
@@ -663,7 +667,7 @@ LoadedRun loadRunFrom(const std::string& dir, TrainConfig c, std::shared_ptr<con
     // Evaluation, features and pruning run forwards: the choice measured for those.
     KernelRequest kr;
     kr.plan = run.model->plan();
-    kr.batchSize = c.evalBatchSize;
+    kr.batchSize = evalBatchFor(c);
     kr.training = false;
     kr.gpu = !run.device.is_cpu();
     kr.threads = torch::get_num_threads();
@@ -742,7 +746,7 @@ EvalResult evaluateRun(const std::string& dir, const EvalRunOptions& o,
         };
     }
     EvalResult r = evaluateModel(*run.model, *run.data, Part::Test, run.config.model.resolution,
-                                 run.config.evalBatchSize, run.device, nullptr, keep);
+                                 evalBatchFor(run.config), run.device, nullptr, keep);
     if (!o.dumpDir.empty()) {
         std::error_code ec;
         fs::create_directories(o.dumpDir, ec);

@@ -116,6 +116,26 @@ TEST(Analysis, IsFastEnoughForASlider) {
     EXPECT_LT(ms, 5.0) << "B7 analysis took " << ms << " ms";
 }
 
+TEST(Analysis, EvaluationNeverNeedsMoreMemoryThanTheTrainingStep) {
+    // Issue 13: a run checked to fit at its training batch must not run out of memory when it
+    // evaluates at batch 500. At 32 px nothing changes; EfficientNet-B7 at 600 px trained 4 at a
+    // time evaluates in smaller batches, within the training step's memory (or 1 GiB).
+    const ModelAnalysis small = analyzeModel(modelSpecFromName("efficientnet-b0", 1, 10, 32));
+    EXPECT_EQ(small.evalBatchWithin(500, 128), 500);
+    const ModelAnalysis big = analyzeModel(modelSpecFromName("efficientnet-b7", 3, 1000, 600));
+    const int64_t batch = big.evalBatchWithin(500, 4);
+    EXPECT_GE(batch, 1);
+    EXPECT_LT(batch, 500);
+    const double budget = std::max(big.trainingMemoryBytes(4), double(1 << 30));
+    EXPECT_LE(big.inferenceMemoryBytes(batch), budget);
+    EXPECT_GT(big.inferenceMemoryBytes(batch + 1), budget);
+    EXPECT_LE(big.evalBatchWithin(500, 1), batch);  // a smaller training step, a smaller budget
+    EXPECT_EQ(big.evalBatchWithin(1, 4), 1);
+    EXPECT_EQ(small.evalBatchWithin(1, 128), 1);
+    // B7's largest output: its stem, 64 channels at 300 x 300, far above the 3 x 600 x 600 input.
+    EXPECT_GE(big.largestActivationValues, int64_t(64) * 300 * 300);
+}
+
 TEST(Scaling, RoundingRulesFollowTorchvision) {
     EXPECT_EQ(makeDivisible(35.2), 32);    // 32 * 1.1: nearest multiple of 8
     EXPECT_EQ(makeDivisible(38.4), 40);    // 32 * 1.2
