@@ -448,15 +448,7 @@ torch::Tensor InferenceNet::run(const torch::Tensor& input, std::vector<torch::T
                 break;
             case Step::Kind::Add: {
                 torch::Tensor r = s.addFromShortcut ? shortcut : blockIn;
-                if (s.addStride > 1 && r.size(2) != x.size(2)) {
-                    using torch::indexing::None;
-                    using torch::indexing::Slice;
-                    r = r.index({Slice(), Slice(), Slice(0, None, s.addStride),
-                                 Slice(0, None, s.addStride)});
-                }
-                if (s.addPadChannels > 0) {
-                    r = torch::constant_pad_nd(r, {0, 0, 0, 0, 0, s.addPadChannels}, 0);
-                }
+                r = optionAShortcut(r, r.size(2) != x.size(2) ? s.addStride : 1, s.addPadChannels);
                 x = applyAct(x + r, s.act, inPlace);
                 break;
             }

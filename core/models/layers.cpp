@@ -54,6 +54,15 @@ torch::Tensor SqueezeExcitationImpl::forward(torch::Tensor x) {
     return x * s;
 }
 
+torch::Tensor optionAShortcut(const torch::Tensor& x, int64_t stride, int64_t padChannels) {
+    using torch::indexing::None;
+    using torch::indexing::Slice;
+    torch::Tensor s =
+        stride > 1 ? x.index({Slice(), Slice(), Slice(0, None, stride), Slice(0, None, stride)})
+                   : x;
+    return padChannels > 0 ? torch::constant_pad_nd(s, {0, 0, 0, 0, 0, padChannels}, 0) : s;
+}
+
 torch::Tensor stochasticDepth(const torch::Tensor& x, double p, bool training) {
     if (!training || p <= 0.0) {
         return x;

@@ -43,6 +43,10 @@ public:
 };
 TORCH_MODULE(SqueezeExcitation);
 
+// ResNet's parameter-free option-A shortcut (arch_plan.h): every `stride`-th row and column of
+// the block's input from the first, then `padChannels` zero channels appended.
+torch::Tensor optionAShortcut(const torch::Tensor& x, int64_t stride, int64_t padChannels);
+
 // Stochastic depth in "row" mode: drops whole samples of a residual branch while training,
 // scaling the survivors by 1 / (1 - p).
 torch::Tensor stochasticDepth(const torch::Tensor& x, double p, bool training);

@@ -619,15 +619,8 @@ Tensor TrainPath::forward(const Tensor& input) const {
                 } else {
                     r = blockIn.t;
                 }
-                if (s.addStride > 1 && r.size(2) != x.t.size(2)) {
-                    using torch::indexing::None;
-                    using torch::indexing::Slice;
-                    r = r.index({Slice(), Slice(), Slice(0, None, s.addStride),
-                                 Slice(0, None, s.addStride)});
-                }
-                if (s.addPadChannels > 0) {
-                    r = torch::constant_pad_nd(r, {0, 0, 0, 0, 0, s.addPadChannels}, 0);
-                }
+                r = optionAShortcut(r, r.size(2) != x.t.size(2) ? s.addStride : 1,
+                                    s.addPadChannels);
                 x.t = stochasticDepth(x.t, s.p, /*training=*/true) + r;
                 x.fresh = true;
                 break;

@@ -108,11 +108,7 @@ private:
         if (projection_) {
             return downsample->forward(x);
         }
-        // Option A: subsample spatially, pad the new channels with zeros (no parameters).
-        using torch::indexing::Slice;
-        auto s = x.index({Slice(), Slice(), Slice(0, torch::indexing::None, stride_),
-                          Slice(0, torch::indexing::None, stride_)});
-        return torch::constant_pad_nd(s, {0, 0, 0, 0, 0, padChannels_}, 0);
+        return optionAShortcut(x, stride_, padChannels_);
     }
 
     bool bottleneck_, projection_;
