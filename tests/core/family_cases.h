@@ -2,6 +2,7 @@
 // The models the path tests (inference and training) run over: every registered family, small,
 // with and without pruning, and BatchNorm statistics as training leaves them.
 
+#include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -86,6 +87,25 @@ inline std::vector<Case> everyFamily() {
 
 inline double maxAbsDiff(const torch::Tensor& a, const torch::Tensor& b) {
     return (a.to(torch::kDouble) - b.to(torch::kDouble)).abs().max().item<double>();
+}
+
+// Runs `f` once per kernel variant the model can run: NCHW and channels-last, each with our
+// depthwise kernel and (when the model has depthwise layers) LibTorch's, the variant set on
+// the model and named in a trace.
+template <typename F>
+void forEachKernelVariant(ScaleModelImpl& model, F f) {
+    for (const bool channelsLast : {false, true}) {
+        for (const bool fast : {true, false}) {
+            if (!fast && !model.hasDepthwise()) {
+                continue;
+            }
+            SCOPED_TRACE(std::string(channelsLast ? "channels-last" : "NCHW") +
+                         (fast ? ", our depthwise" : ", LibTorch's depthwise"));
+            model.setChannelsLast(channelsLast);
+            model.setFastDepthwise(fast);
+            f();
+        }
+    }
 }
 
 }  // namespace scalelab::test

@@ -27,34 +27,25 @@ TEST(InferencePath, LogitsAndStagesEqualTheModelForEveryFamily) {
         for (const auto& m : model->modules(false)) {
             norms += m->as<torch::nn::BatchNorm2d>() != nullptr;
         }
-        for (const bool channelsLast : {false, true}) {
-            for (const bool fast : {true, false}) {
-                if (!fast && !model->hasDepthwise()) {
-                    continue;
-                }
-                SCOPED_TRACE(std::string(channelsLast ? "channels-last" : "NCHW") +
-                             (fast ? ", our depthwise" : ", LibTorch's depthwise"));
-                model->setChannelsLast(channelsLast);
-                model->setFastDepthwise(fast);
-                torch::NoGradGuard guard;
-                const FeatureOutputs want = model->forwardFeatures(x);
-                const InferenceNet net(*model);
-                EXPECT_EQ(net.foldedNorms(), norms);  // every BatchNorm follows a convolution
-                EXPECT_GT(net.fusedActivations(), 0);
-                const torch::Tensor logits = net.forward(x);
-                ASSERT_EQ(logits.sizes(), want.logits.sizes());
-                const double scale = std::max(1.0, want.logits.abs().max().item<double>());
-                EXPECT_LT(maxAbsDiff(logits, want.logits), 1e-4 * scale);
-                EXPECT_TRUE(torch::equal(logits.argmax(1), want.logits.argmax(1)));
-                const FeatureOutputs got = net.forwardFeatures(x);
-                ASSERT_EQ(got.stages.size(), want.stages.size());
-                for (size_t s = 0; s < want.stages.size(); ++s) {
-                    ASSERT_EQ(got.stages[s].sizes(), want.stages[s].sizes()) << "stage " << s;
-                    const double m = std::max(1.0, want.stages[s].abs().max().item<double>());
-                    EXPECT_LT(maxAbsDiff(got.stages[s], want.stages[s]), 1e-4 * m) << "stage " << s;
-                }
+        forEachKernelVariant(*model, [&] {
+            torch::NoGradGuard guard;
+            const FeatureOutputs want = model->forwardFeatures(x);
+            const InferenceNet net(*model);
+            EXPECT_EQ(net.foldedNorms(), norms);  // every BatchNorm follows a convolution
+            EXPECT_GT(net.fusedActivations(), 0);
+            const torch::Tensor logits = net.forward(x);
+            ASSERT_EQ(logits.sizes(), want.logits.sizes());
+            const double scale = std::max(1.0, want.logits.abs().max().item<double>());
+            EXPECT_LT(maxAbsDiff(logits, want.logits), 1e-4 * scale);
+            EXPECT_TRUE(torch::equal(logits.argmax(1), want.logits.argmax(1)));
+            const FeatureOutputs got = net.forwardFeatures(x);
+            ASSERT_EQ(got.stages.size(), want.stages.size());
+            for (size_t s = 0; s < want.stages.size(); ++s) {
+                ASSERT_EQ(got.stages[s].sizes(), want.stages[s].sizes()) << "stage " << s;
+                const double m = std::max(1.0, want.stages[s].abs().max().item<double>());
+                EXPECT_LT(maxAbsDiff(got.stages[s], want.stages[s]), 1e-4 * m) << "stage " << s;
             }
-        }
+        });
     }
 }
 

@@ -81,29 +81,20 @@ TEST(TrainPath, LogitsGradientsAndStatisticsEqualTheModulesForEveryFamily) {
             (void)path.forward(x);
             EXPECT_EQ(path.chainsLastForward(), path.recomputedChains());  // the plan's marks
         }
-        for (const bool channelsLast : {false, true}) {
-            for (const bool fast : {true, false}) {
-                if (!fast && !model->hasDepthwise()) {
-                    continue;
-                }
-                SCOPED_TRACE(std::string(channelsLast ? "channels-last" : "NCHW") +
-                             (fast ? ", our depthwise" : ", LibTorch's depthwise"));
-                model->setChannelsLast(channelsLast);
-                model->setFastDepthwise(fast);
-                const StepResult want = trainStep(*model, state, x, weights, false);
-                const StepResult got = trainStep(*model, state, x, weights, true);
-                ASSERT_EQ(got.logits.sizes(), want.logits.sizes());
-                EXPECT_LT(relDiff(got.logits, want.logits), 1e-10);
-                for (const auto& [name, g] : want.grads) {
-                    ASSERT_TRUE(g.defined()) << name;  // every parameter gets a gradient
-                    ASSERT_TRUE(got.grads.at(name).defined()) << name;
-                    EXPECT_LT(relDiff(got.grads.at(name), g), 1e-8) << name;
-                }
-                for (const auto& [name, b] : want.buffers) {
-                    EXPECT_LT(relDiff(got.buffers.at(name), b), 1e-10) << name;
-                }
+        forEachKernelVariant(*model, [&] {
+            const StepResult want = trainStep(*model, state, x, weights, false);
+            const StepResult got = trainStep(*model, state, x, weights, true);
+            ASSERT_EQ(got.logits.sizes(), want.logits.sizes());
+            EXPECT_LT(relDiff(got.logits, want.logits), 1e-10);
+            for (const auto& [name, g] : want.grads) {
+                ASSERT_TRUE(g.defined()) << name;  // every parameter gets a gradient
+                ASSERT_TRUE(got.grads.at(name).defined()) << name;
+                EXPECT_LT(relDiff(got.grads.at(name), g), 1e-8) << name;
             }
-        }
+            for (const auto& [name, b] : want.buffers) {
+                EXPECT_LT(relDiff(got.buffers.at(name), b), 1e-10) << name;
+            }
+        });
     }
 }
 
