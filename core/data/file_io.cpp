@@ -83,6 +83,9 @@ MaybeGzipReader::MaybeGzipReader(const std::string& path)
     if (!file_) {
         throw DataError(path + ": cannot open for reading (" + std::strerror(errno) + ")");
     }
+    std::error_code ec;
+    const auto size = fs::file_size(path, ec);
+    fileBytes_ = ec ? 0 : uint64_t(size);
     fill();
     gzip_ = z_->zs.avail_in >= 2 && in_[0] == 0x1f && in_[1] == 0x8b;
     if (gzip_) {
@@ -100,6 +103,11 @@ MaybeGzipReader::~MaybeGzipReader() {
     if (file_) {
         std::fclose(file_);
     }
+}
+
+uint64_t MaybeGzipReader::maxOutputBytes() const {
+    constexpr uint64_t kDeflateMaxRatio = 1032;
+    return gzip_ ? fileBytes_ * kDeflateMaxRatio : fileBytes_;
 }
 
 bool MaybeGzipReader::fill() {

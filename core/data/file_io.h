@@ -39,6 +39,9 @@ public:
     // Bytes handed out so far.
     uint64_t position() const { return produced_; }
     bool gzip() const { return gzip_; }
+    // The most bytes this file can produce, from its size on disk: its size when plain, 1032x
+    // it when gzip (deflate's largest expansion). A bound that needs no trust in the content.
+    uint64_t maxOutputBytes() const;
 
 private:
     bool fill();  // refills the compressed buffer; false at the end of the file
@@ -51,7 +54,8 @@ private:
     bool streamEnded_ = false;  // the last gzip member ended cleanly
     bool done_ = false;
     uint64_t produced_ = 0;
-    uint64_t consumed_ = 0;  // compressed bytes read from the file
+    uint64_t consumed_ = 0;   // compressed bytes read from the file
+    uint64_t fileBytes_ = 0;  // the file's size when opened
 };
 
 // The whole (decompressed) content, at most `maxBytes`.

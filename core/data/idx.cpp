@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <new>
 #include <utility>
 
 #include "core/data/file_io.h"
@@ -126,7 +127,15 @@ IdxArray readIdxUint8(const std::string& path, int expectedRank) {
     }
     IdxArray out;
     const uint64_t count = parseHeader(header, got, expectedRank, path, out);
-    // Grows with the data that arrives: a truncated file allocates only what it holds.
+    // Room for the declared data is reserved at once, as far as the file's size allows: growing
+    // by doubling would leave the freed smaller copies in the heap (Fashion-MNIST's 47 MB of
+    // training images cost 60 MB more at peak). Reserved pages are not resident until written,
+    // and the buffer is filled in slices, so a truncated file still touches only what it holds.
+    try {
+        out.data.reserve(size_t(std::min<uint64_t>(count, reader.maxOutputBytes())));
+    } catch (const std::bad_alloc&) {
+        // no room to reserve: grow with the data instead
+    }
     constexpr size_t kSlice = size_t(4) << 20;
     while (out.data.size() < count) {
         const size_t before = out.data.size();

@@ -93,6 +93,37 @@ TEST(Idx, TruncatedDataIsReported) {
     expectDataError([&] { readIdxUint8(path, 3); }, {path, "truncated IDX data", "160", "100"});
 }
 
+TEST(Idx, BuffersHoldExactlyTheDataAndReserveOnlyWhatTheFileCanHold) {
+    TempDir dir;
+    // 3000 images of 28x28 (2.35 MB): read in 4 MiB slices with room reserved up front, the
+    // buffer is exactly the data (growing by doubling left a 4 MiB capacity and freed copies).
+    std::vector<uint8_t> pixels(size_t(3000) * 28 * 28);
+    for (size_t i = 0; i < pixels.size(); ++i) {
+        pixels[i] = uint8_t(i * 7 % 253);
+    }
+    const std::string gz = dir.file("images.gz");
+    const std::string raw = dir.file("images.idx");
+    test::writeBytes(gz, test::gzipBytes(test::idxBytes({3000, 28, 28}, pixels)));
+    test::writeBytes(raw, test::idxBytes({3000, 28, 28}, pixels));
+    for (const std::string& path : {gz, raw}) {
+        const IdxArray a = readIdxUint8(path, 3);
+        EXPECT_EQ(a.data, pixels) << path;
+        EXPECT_EQ(a.data.capacity(), pixels.size()) << path;
+    }
+    // The bound comes from the size on disk: the file itself for raw data, deflate's largest
+    // expansion (1032x) for gzip.
+    const uint64_t gzBytes = test::gzipBytes(test::idxBytes({3000, 28, 28}, pixels)).size();
+    EXPECT_EQ(MaybeGzipReader(raw).maxOutputBytes(), pixels.size() + 16);
+    EXPECT_EQ(MaybeGzipReader(gz).maxOutputBytes(), gzBytes * 1032);
+    // A small file declaring 0.9 GB is still reported as truncated (nothing near 0.9 GB is
+    // reserved: the gzip of 100 bytes bounds it to about 30 KB).
+    const std::string liar = dir.file("liar.gz");
+    test::writeBytes(
+        liar, test::gzipBytes(test::idxBytes({900, 1000, 1000}, std::vector<uint8_t>(100, 1))));
+    EXPECT_LT(MaybeGzipReader(liar).maxOutputBytes(), uint64_t(100) << 10);
+    expectDataError([&] { readIdxUint8(liar, 3); }, {liar, "truncated IDX data", "900000000"});
+}
+
 TEST(Idx, FindsRawGzAndDottedNames) {
     TempDir dir;
     test::writeBytes(dir.file("train-images.idx3-ubyte"), {0});
