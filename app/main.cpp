@@ -160,6 +160,7 @@ int main(int argc, char** argv) {
     parser.addOptions({datasetOpt, shotOpt, tourOpt, sizeOpt});
     parser.process(app);
 
+    scalelab::useMemoryArena();  // large tensors in a region of their own (core/memory_arena.h)
     scalelab::keepFreedMemory();
     scalelab::applyThreadCount(0);  // every core; LibTorch's OpenMP default may use fewer
     MainWindow window;

@@ -3,6 +3,8 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 
+#include <c10/core/CPUAllocator.h>
+
 #ifdef SCALELAB_CORE_HAS_OPENCV
 #include <opencv2/core/utility.hpp>
 #endif
@@ -10,15 +12,20 @@
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
+#include <pthread.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 
 #include <limits>
 #include <thread>
 #include "core/error.h"
+#include "core/memory_arena.h"
 
 namespace scalelab {
 
@@ -43,6 +50,105 @@ bool keepFreedMemory() {
 #else
     return false;
 #endif
+}
+
+namespace {
+
+constexpr size_t kArenaMinBytes = size_t(1) << 20;  // smaller tensors stay on malloc
+MemoryArena* gArena = nullptr;                      // set once, never destroyed
+
+void freeTensorBytes(void* p) {
+    if (gArena && gArena->owns(p)) {
+        gArena->deallocate(p);
+    } else {
+        std::free(p);
+    }
+}
+
+// LibTorch's CPU allocator interface differs between versions: allocate() is const up to 2.2
+// and not from 2.3, where copy_data() became pure virtual. Both forms are declared (no
+// `override`), so one class overrides whichever the headers have.
+class ArenaCpuAllocator final : public c10::Allocator {
+public:
+    c10::DataPtr allocate(size_t n) const { return make(n); }
+    c10::DataPtr allocate(size_t n) { return make(n); }
+    c10::DeleterFnPtr raw_deleter() const { return &freeTensorBytes; }
+    void copy_data(void* dest, const void* src, std::size_t count) const {
+        if (count > 0) {
+            std::memcpy(dest, src, count);
+        }
+    }
+
+private:
+    static c10::DataPtr make(size_t n) {
+        const c10::Device cpu(c10::DeviceType::CPU);
+        if (n == 0) {
+            return {nullptr, nullptr, &freeTensorBytes, cpu};
+        }
+        void* p = n >= kArenaMinBytes ? gArena->allocate(n) : nullptr;
+        if (!p && ::posix_memalign(&p, 64, n) != 0) {  // 64 B: LibTorch's CPU alignment
+            p = nullptr;
+        }
+        TORCH_CHECK(p != nullptr, "CPU allocator: not enough memory: you tried to allocate ", n,
+                    " bytes (", double(n) / double(uint64_t(1) << 30), " GiB)");
+        return {p, p, &freeTensorBytes, cpu};
+    }
+};
+
+bool commitsEveryReservation() {
+    std::ifstream f("/proc/sys/vm/overcommit_memory");
+    int mode = 0;
+    return (f >> mode) && mode == 2;
+}
+
+}  // namespace
+
+bool useMemoryArena() {
+    static const bool active = [] {
+        const char* env = std::getenv("SCALELAB_MEMORY_ARENA");
+        if ((env && std::string(env) == "0") || commitsEveryReservation()) {
+            return false;  // switched off (for comparisons), or it would commit memory
+        }
+        const long pages = ::sysconf(_SC_PHYS_PAGES);
+        const long page = ::sysconf(_SC_PAGESIZE);
+        if (pages <= 0 || page <= 0) {
+            return false;
+        }
+        // As much address space as the machine has memory: tensors beyond it fall back to malloc.
+        auto* arena = new MemoryArena(uint64_t(pages) * uint64_t(page));
+        if (!arena->valid()) {
+            delete arena;
+            return false;
+        }
+        gArena = arena;
+        ::pthread_atfork([] { gArena->lockForFork(); }, [] { gArena->unlockAfterFork(); },
+                         [] { gArena->unlockAfterFork(); });
+        static ArenaCpuAllocator allocator;
+        c10::SetCPUAllocator(&allocator, /*priority=*/1);
+        return true;
+    }();
+    return active;
+}
+
+uint64_t releaseFreedMemory() {
+    const uint64_t bytes = gArena ? gArena->release() : 0;
+#if defined(__GLIBC__)
+    malloc_trim(0);
+#endif
+    return bytes;
+}
+
+MemoryArenaUse memoryArenaUse() {
+    MemoryArenaUse u;
+    if (gArena) {
+        const MemoryArena::Stats s = gArena->stats();
+        u.active = true;
+        u.liveBytes = s.liveBytes;
+        u.peakLiveBytes = s.peakLiveBytes;
+        u.topBytes = s.topBytes;
+        u.releasedBytes = s.releasedBytes;
+    }
+    return u;
 }
 
 std::string libraryMessage(const std::exception& e) {

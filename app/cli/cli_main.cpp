@@ -104,6 +104,7 @@ int main(int argc, char** argv) {
 
     cli::installInterruptHandlers();  // Ctrl-C cancels loading, training and evaluation alike
     try {
+        useMemoryArena();     // large tensors in a region of their own: less fragmentation
         keepFreedMemory();    // reuse freed activations instead of faulting fresh pages in
         applyThreadCount(0);  // every core unless a command says otherwise
         if (help->parsed()) {

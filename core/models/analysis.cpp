@@ -76,10 +76,12 @@ double ModelAnalysis::inferenceMemoryBytes(int64_t batchSize) const {
 }
 
 int64_t ModelAnalysis::evalBatchWithin(int64_t requested, int64_t trainBatch) const {
-    // What the training step needs (checked against the available memory), and never less
-    // than 1 GiB: small models keep their evaluation batch.
-    const double budget =
-        std::max(trainingMemoryBytes(trainBatch), double(1 << 30)) - 2.0 * double(params) * 4.0;
+    // What the training step needs (checked against the available memory): evaluation then
+    // fits in the memory the step has just freed and never raises the run's peak. Never less
+    // than 256 MiB: small models at small resolutions keep their evaluation batch (at 32 px,
+    // batch 500 infers 1.2-1.5x faster per image than 128).
+    const double budget = std::max(trainingMemoryBytes(trainBatch), double(kEvalFloorBytes)) -
+                          2.0 * double(params) * 4.0;
     const double perImage = 3.0 * double(largestActivationValues) * 4.0;
     if (perImage <= 0 || requested <= 1) {
         return std::max<int64_t>(1, requested);

@@ -57,9 +57,10 @@ struct ModelAnalysis {
     double inferenceMemoryBytes(int64_t batchSize) const;
     // The evaluation batch to run: `requested`, or fewer images (at least 1) so that evaluating
     // needs no more memory than a training step at `trainBatch` (which was checked to fit) or
-    // 1 GiB, whichever is more.
+    // kEvalFloorBytes, whichever is more.
     // Evaluation results do not depend on the batch (BatchNorm uses its running statistics).
     int64_t evalBatchWithin(int64_t requested, int64_t trainBatch) const;
+    static constexpr int64_t kEvalFloorBytes = int64_t(256) << 20;  // evaluation may use this much
 };
 
 // Plans (validating; SpecError on an impossible spec) and costs the model.

@@ -169,6 +169,11 @@ void validateConfig(const TrainConfig& c) {
 
 EvalResult evaluate(ScaleModel& model, DataPipeline& data, Part part, const TrainConfig& c,
                     const torch::Device& device, const std::atomic<bool>* cancel) {
+    // Evaluation's tensors differ in size from training's: each phase gets the memory back.
+    releaseFreedMemory();
+    struct ReleaseAfter {
+        ~ReleaseAfter() { releaseFreedMemory(); }
+    } releaseAfter;
     return evaluateModel(*model, data, part, c.model.resolution, evalBatchFor(c), device, cancel);
 }
 
@@ -388,6 +393,7 @@ TrainSummary runTrainingLocked(const TrainConfig& c, const std::string& dir,
         stopState = RunState::Cancelled;
         stopStatus = "cancelled while preparing the data (no epoch trained in this session)";
     }
+    releaseFreedMemory();  // resizing and timing kernels left blocks of other sizes behind
 
     const auto runStart = Clock::now();
     bool lossWarned = false;
