@@ -6,6 +6,25 @@
 #include <algorithm>
 #include <cstdlib>
 
+// Under AddressSanitizer (scripts/test.sh --sanitize) free blocks and the slack after each
+// block's requested size are poisoned, so a use after free or an overrun inside the region is
+// reported as it would be on malloc's memory.
+#if defined(__SANITIZE_ADDRESS__)
+#define SCALELAB_ARENA_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SCALELAB_ARENA_ASAN 1
+#endif
+#endif
+#ifdef SCALELAB_ARENA_ASAN
+#include <sanitizer/asan_interface.h>
+#define ARENA_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define ARENA_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define ARENA_POISON(p, n) ((void)(p), (void)(n))
+#define ARENA_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 namespace scalelab {
 
 MemoryArena::MemoryArena(uint64_t reserveBytes) {
@@ -91,6 +110,8 @@ void* MemoryArena::allocate(size_t bytes) {
     blocks_.emplace(offset, size);
     live_ += size;
     peakLive_ = std::max(peakLive_, live_);
+    ARENA_UNPOISON(base_ + offset, bytes);
+    ARENA_POISON(base_ + offset + bytes, size - bytes);
     return base_ + offset;
 }
 
@@ -107,6 +128,7 @@ void MemoryArena::deallocate(void* p) {
     uint64_t size = b->second;
     blocks_.erase(b);
     live_ -= size;
+    ARENA_POISON(base_ + offset, size);
     // Merge with the free gaps on either side.
     auto next = freeByOffset_.lower_bound(offset);
     if (next != freeByOffset_.end() && next->first == offset + size) {
