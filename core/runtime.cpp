@@ -103,19 +103,34 @@ bool commitsEveryReservation() {
 
 }  // namespace
 
+uint64_t memoryArenaReserveBytes() {
+    const long pages = ::sysconf(_SC_PHYS_PAGES);
+    const long page = ::sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || page <= 0) {
+        return 0;
+    }
+    // As much address space as the machine has memory (tensors beyond it fall back to malloc),
+    // and never more than half of an address-space limit (ulimit -v, some batch systems): the
+    // libraries and the heap need the rest.
+    uint64_t bytes = uint64_t(pages) * uint64_t(page);
+    struct rlimit limit {};
+    if (::getrlimit(RLIMIT_AS, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
+        bytes = std::min<uint64_t>(bytes, uint64_t(limit.rlim_cur) / 2);
+    }
+    return bytes;
+}
+
 bool useMemoryArena() {
     static const bool active = [] {
         const char* env = std::getenv("SCALELAB_MEMORY_ARENA");
         if ((env && std::string(env) == "0") || commitsEveryReservation()) {
             return false;  // switched off (for comparisons), or it would commit memory
         }
-        const long pages = ::sysconf(_SC_PHYS_PAGES);
-        const long page = ::sysconf(_SC_PAGESIZE);
-        if (pages <= 0 || page <= 0) {
+        const uint64_t reserve = memoryArenaReserveBytes();
+        if (reserve == 0) {
             return false;
         }
-        // As much address space as the machine has memory: tensors beyond it fall back to malloc.
-        auto* arena = new MemoryArena(uint64_t(pages) * uint64_t(page));
+        auto* arena = new MemoryArena(reserve);
         if (!arena->valid()) {
             delete arena;
             return false;

@@ -56,6 +56,9 @@ bool keepFreedMemory();
 // changes nothing, where the address space cannot be reserved or the system commits every
 // reservation (vm.overcommit_memory = 2), or where SCALELAB_MEMORY_ARENA=0 switches it off.
 bool useMemoryArena();
+// The address space the arena reserves: the machine's memory, at most half of the process's
+// address-space limit (RLIMIT_AS) where one is set.
+uint64_t memoryArenaReserveBytes();
 // Between phases of work whose tensors differ in size (before and after an evaluation), gives
 // the arena's free pages and glibc's free heap back to the system, so that the next phase does
 // not keep the last one's memory on top of its own. Costs the next phase one page fault per page

@@ -3,6 +3,7 @@
 #include <c10/core/CPUAllocator.h>
 #include <gtest/gtest.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <torch/torch.h>
 #include <unistd.h>
@@ -230,4 +231,25 @@ TEST(MemoryArena, AForkedChildAllocatesWhileAnotherThreadWorks) {
     }
     stop = true;
     worker.join();
+}
+
+TEST(MemoryArena, ReservesAtMostHalfOfAnAddressSpaceLimit) {
+    const uint64_t unlimited = memoryArenaReserveBytes();
+    EXPECT_GT(unlimited, 64 * MiB);  // the machine's memory
+    // In a child (the limit stays there): with ulimit -v 8 GiB, at most 4 GiB is reserved.
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        struct rlimit limit {};
+        limit.rlim_cur = limit.rlim_max = rlim_t(8192) * MiB;
+        if (::setrlimit(RLIMIT_AS, &limit) != 0) {
+            ::_exit(2);
+        }
+        const uint64_t bytes = memoryArenaReserveBytes();
+        ::_exit(bytes <= 4096 * MiB && bytes == std::min<uint64_t>(unlimited, 4096 * MiB) ? 0 : 1);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0);
 }
