@@ -13,6 +13,7 @@
 #include "app/cli/option_checks.h"
 #include "app/cli/terminal_progress.h"
 #include "app/cli/train_options.h"
+#include "core/data/dataset.h"
 #include "core/data/dataset_api.h"
 #include "core/data/file_io.h"
 #include "core/runtime.h"
@@ -274,7 +275,11 @@ int runTrain(TrainOptions& o, const CLI::App& sub) {
                 (long long)evalBatch, (long long)c.evalBatchSize);
         }
     }
-    const TrainSummary s = trainRun(c, o.out, makeHooks(jsonl, bar));
+    // The run takes the only reference to the dataset: once its images are resized the
+    // originals are freed (a tiny run need not hold all 70,000 Fashion-MNIST images).
+    std::shared_ptr<const Dataset> dataset = loadDatasetCached(parseDatasetSpec(c.dataset));
+    forgetCachedDatasets();
+    const TrainSummary s = trainRun(c, o.out, makeHooks(jsonl, bar), std::move(dataset));
     bar.finish();
     return finish(s, jsonl);
 }

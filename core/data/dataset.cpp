@@ -133,10 +133,30 @@ Dataset loadDataset(const DatasetSpec& spec, const ProgressFn& progress) {
     throw SpecError("unknown dataset kind");
 }
 
+namespace {
+
+struct DatasetCache {
+    std::mutex mutex;
+    std::map<std::string, std::shared_ptr<const Dataset>> entries;
+};
+
+DatasetCache& datasetCache() {
+    static DatasetCache cache;
+    return cache;
+}
+
+}  // namespace
+
+void forgetCachedDatasets() {
+    DatasetCache& c = datasetCache();
+    std::lock_guard<std::mutex> lock(c.mutex);
+    c.entries.clear();
+}
+
 std::shared_ptr<const Dataset> loadDatasetCached(const DatasetSpec& spec,
                                                  const ProgressFn& progress) {
-    static std::mutex mutex;
-    static std::map<std::string, std::shared_ptr<const Dataset>> cache;
+    std::mutex& mutex = datasetCache().mutex;
+    auto& cache = datasetCache().entries;
     std::string key = toString(spec);
     if (spec.kind == DatasetKind::ImageFolder) {
         key += "#" + std::to_string(spec.folderImageSize) + "#" +

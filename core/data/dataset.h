@@ -45,6 +45,9 @@ Dataset loadDataset(const DatasetSpec& spec, const ProgressFn& progress = {});
 // training run share one copy. Thread-safe.
 std::shared_ptr<const Dataset> loadDatasetCached(const DatasetSpec& spec,
                                                  const ProgressFn& progress = {});
+// Empties that cache; datasets still in use live on with their holders. A command that trains
+// one run calls it after taking its dataset, so that what the run lets go of is freed.
+void forgetCachedDatasets();
 
 // Format loaders, for tests and for loadDataset.
 Dataset loadIdxDataset(const std::string& folder, DatasetKind kind, const ProgressFn& progress);

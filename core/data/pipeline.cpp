@@ -247,6 +247,11 @@ torch::Tensor DataPipeline::images(Part part, int64_t resolution, const Progress
     if (it != cache_.end()) {
         return it->second;
     }
+    if (sourceReleased_) {
+        throw SpecError(dataset_->name + ": the " + partName(part) + " images at " +
+                        std::to_string(resolution) +
+                        " px were not prepared, and the original images have been released");
+    }
     const auto& src = part == Part::Test ? dataset_->testImages : dataset_->trainImages;
     // Refused before allocating: 10,000 test images at a huge resolution are tens of GB.
     const int64_t n = indices(part).numel();
@@ -265,6 +270,33 @@ torch::Tensor DataPipeline::images(Part part, int64_t resolution, const Progress
     torch::Tensor out = resizeImagesU8(src.index_select(0, indices(part)), resolution, progress);
     cache_.emplace(key, out);
     return out;
+}
+
+void DataPipeline::releaseSourceImages() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (sourceReleased_) {
+        return;
+    }
+    // A copy without pixels: meta tensors keep the sizes (channels(), height() ...) and refuse
+    // any read of their data.
+    auto light = std::make_shared<Dataset>();
+    light->name = dataset_->name;
+    light->spec = dataset_->spec;
+    light->path = dataset_->path;
+    light->classNames = dataset_->classNames;
+    light->note = dataset_->note;
+    light->trainLabels = dataset_->trainLabels;
+    light->testLabels = dataset_->testLabels;
+    const auto meta = torch::TensorOptions().dtype(torch::kUInt8).device(torch::kMeta);
+    light->trainImages = torch::empty(dataset_->trainImages.sizes(), meta);
+    light->testImages = torch::empty(dataset_->testImages.sizes(), meta);
+    dataset_ = std::move(light);
+    sourceReleased_ = true;
+}
+
+bool DataPipeline::sourceImagesReleased() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return sourceReleased_;
 }
 
 size_t DataPipeline::cachedResolutions() const {

@@ -280,7 +280,7 @@ TrainSummary runTrainingLocked(const TrainConfig& c, const std::string& dir,
     checkMemory("training " + c.model.name + " at batch " + std::to_string(c.batchSize),
                 analyzeModel(c.model).trainingMemoryBytes(c.batchSize), c.allowAnyMemory,
                 "--allow-memory");
-    const auto dataset = obtainDataset(c, std::move(given), hooks);
+    auto dataset = obtainDataset(c, std::move(given), hooks);
     if (hooks.cancel && hooks.cancel->load()) {
         throw Cancelled();
     }
@@ -389,6 +389,9 @@ TrainSummary runTrainingLocked(const TrainConfig& c, const std::string& dir,
         }
         model->setChannelsLast(kernels.channelsLast && device.is_cpu());
         model->setFastDepthwise(kernels.fastDepthwise);
+        // Every part is resized: the originals are freed unless someone else holds them.
+        data.releaseSourceImages();
+        dataset.reset();
     } catch (const Cancelled&) {
         stopState = RunState::Cancelled;
         stopStatus = "cancelled while preparing the data (no epoch trained in this session)";

@@ -97,6 +97,59 @@ TEST(Pipeline, ResizesOncePerResolution) {
     EXPECT_THROW(p.images(Part::Train, 0), SpecError);
 }
 
+TEST(Pipeline, ReleasingTheSourceImagesKeepsWhatWasPrepared) {
+    std::weak_ptr<const Dataset> original;
+    DataPipeline p = [&] {
+        auto ds = syntheticDataset(40, 8, 2, 28, 28);
+        original = ds;
+        return DataPipeline(ds, {0.25, 0, 0, 1});  // the pipeline holds the only reference
+    }();
+    const auto train = p.images(Part::Train, 32);
+    const auto val = p.images(Part::Validation, 32);
+    const auto test = p.images(Part::Test, 32);
+    const auto trainLabels = p.labels(Part::Train);
+    ASSERT_FALSE(original.expired());
+    p.releaseSourceImages();
+    EXPECT_TRUE(p.sourceImagesReleased());
+    EXPECT_TRUE(original.expired()) << "the original images are still held";
+    // The prepared images, the labels and the description are all still there.
+    EXPECT_EQ(p.images(Part::Train, 32).data_ptr(), train.data_ptr());
+    EXPECT_EQ(p.images(Part::Validation, 32).data_ptr(), val.data_ptr());
+    EXPECT_EQ(p.images(Part::Test, 32).data_ptr(), test.data_ptr());
+    EXPECT_TRUE(torch::equal(p.labels(Part::Train), trainLabels));
+    EXPECT_EQ(p.size(Part::Test), 8);
+    EXPECT_EQ(p.dataset().channels(), 2);
+    EXPECT_EQ(p.dataset().height(), 28);
+    EXPECT_EQ(p.dataset().trainImages.size(0), 40);
+    EXPECT_EQ(p.dataset().classNames, (std::vector<std::string>{"a", "b", "c"}));
+    Batch b;
+    BatchOptions o;
+    o.batchSize = 8;
+    auto it = p.batches(Part::Test, 32, o);
+    ASSERT_TRUE(it.next(b));
+    EXPECT_EQ(b.images.sizes(), (std::vector<int64_t>{8, 2, 32, 32}));
+    // Another resolution would need the originals: refused with a reason, not a crash.
+    try {
+        p.images(Part::Train, 16);
+        FAIL() << "expected a SpecError";
+    } catch (const SpecError& e) {
+        const std::string msg = e.what();
+        for (const char* f : {"synthetic", "train images", "16 px", "released"}) {
+            EXPECT_NE(msg.find(f), std::string::npos) << msg;
+        }
+    }
+    p.releaseSourceImages();  // twice is harmless
+}
+
+TEST(Pipeline, ASharedDatasetKeepsItsImagesWhenAPipelineReleasesThem) {
+    auto ds = syntheticDataset(20, 4, 1, 8, 8);
+    DataPipeline p(ds, {0.0, 0, 0, 1});
+    p.images(Part::Train, 8);
+    p.releaseSourceImages();
+    EXPECT_EQ(ds->trainImages.numel(), 20 * 64);
+    EXPECT_EQ(ds->trainImages[3].max().item<int>(), 3);  // the GUI's copy is untouched
+}
+
 TEST(Pipeline, BatchesCoverTheEpochOnceNormalizedAndShaped) {
     auto ds = syntheticDataset(103, 8, 1, 6, 6);
     DataPipeline p(ds, {0.0, 0, 0, 1});

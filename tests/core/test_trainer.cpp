@@ -100,6 +100,40 @@ TEST(Trainer, OneEpochOn1900ImagesLearns) {
     EXPECT_NEAR(again.accuracy, s.test.accuracy, 1e-9);
 }
 
+TEST(Trainer, ARunLetsGoOfTheOriginalImagesOnceTheyAreResized) {
+    // Issue 13, point 4: a run given the only reference to its dataset (as `scalelab-cli train`
+    // does) frees the originals before its first batch; its results are those of a run whose
+    // dataset stays shared.
+    test::TempDir dir;
+    TrainConfig c = smallConfig(256, 1);
+    c.split.testSubset = 200;
+    c.layout = LayoutChoice::Nchw;  // the same kernels for both runs: equal results
+    test::SyntheticOptions o;
+    o.train = 2000;
+    o.test = 1000;
+    std::shared_ptr<const Dataset> own = test::syntheticDataset(o);
+    std::weak_ptr<const Dataset> original = own;
+    c.progressEveryBatches = 1;
+    int batchEvents = 0;
+    bool heldAtFirstBatch = true;
+    TrainHooks hooks;
+    hooks.progress = [&](const TrainProgress& p) {
+        if (p.kind == TrainProgress::Kind::Batch && batchEvents++ == 0) {
+            heldAtFirstBatch = !original.expired();
+        }
+        return true;
+    };
+    const TrainSummary alone = trainRun(c, dir.file("alone"), hooks, std::move(own));
+    ASSERT_TRUE(alone.completed) << alone.status;
+    ASSERT_GT(batchEvents, 0);
+    EXPECT_FALSE(heldAtFirstBatch) << "the original images were still held while training";
+    const TrainSummary shared = trainRun(c, dir.file("shared"), {}, data());
+    ASSERT_TRUE(shared.completed) << shared.status;
+    EXPECT_EQ(data()->trainImages.size(0), 2000);  // a shared dataset keeps its images
+    EXPECT_EQ(metricsWithoutTimes(dir.file("alone")), metricsWithoutTimes(dir.file("shared")));
+    EXPECT_EQ(alone.test.accuracy, shared.test.accuracy);
+}
+
 TEST(Trainer, CancelStopsWithinOneBatch) {
     test::TempDir dir;
     TrainConfig c = smallConfig(2000, 2);
