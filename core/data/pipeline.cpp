@@ -279,14 +279,7 @@ void DataPipeline::releaseSourceImages() {
     }
     // A copy without pixels: meta tensors keep the sizes (channels(), height() ...) and refuse
     // any read of their data.
-    auto light = std::make_shared<Dataset>();
-    light->name = dataset_->name;
-    light->spec = dataset_->spec;
-    light->path = dataset_->path;
-    light->classNames = dataset_->classNames;
-    light->note = dataset_->note;
-    light->trainLabels = dataset_->trainLabels;
-    light->testLabels = dataset_->testLabels;
+    auto light = std::make_shared<Dataset>(*dataset_);
     const auto meta = torch::TensorOptions().dtype(torch::kUInt8).device(torch::kMeta);
     light->trainImages = torch::empty(dataset_->trainImages.sizes(), meta);
     light->testImages = torch::empty(dataset_->testImages.sizes(), meta);
