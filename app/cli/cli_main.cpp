@@ -20,6 +20,10 @@ const char* const kFooter =
     R"(SPEC: fashion-mnist (default; found automatically), fashion-mnist:PATH, mnist:PATH,
       cifar10:PATH or folder:PATH (one subfolder of images per class).
 Environment: SCALELAB_DATA  a folder searched first for fashion-mnist (and mnist/, cifar10/).
+             SCALELAB_CACHE_DIR  where measured kernel choices are kept (default:
+                                 $XDG_CACHE_HOME/scalelab or ~/.cache/scalelab).
+             SCALELAB_MEMORY_ARENA=0  large tensors on malloc instead of ScaleLab's own memory
+                                      region (for comparisons; see docs/BENCHMARKS.md).
 Exit codes: 0 ok, 1 error, 2 usage, 3 training diverged, 130 cancelled.
 `scalelab-cli COMMAND --help` lists a command's options.)";
 
