@@ -54,7 +54,8 @@ def theirs(model, args, env=None, *extra):
 def kernels_text(k, has_dw):
     if not k:
         return ""
-    text = "oneDNN blocked" if k.get("blocked") else \
+    text = "oneDNN Winograd" if k.get("winograd") else \
+        "oneDNN blocked" if k.get("blocked") else \
         "channels-last" if k["channels_last"] else "NCHW"
     if has_dw:
         text += ", ours" if k["fast_depthwise"] else ", LibTorch dw"

@@ -12,6 +12,8 @@ core_packages=(
     build-essential cmake ninja-build ccache pkg-config
     libtorch-dev
     libopenblas0-pthread        # mandatory: without it LibTorch falls back to reference BLAS (~50x slower)
+    libdnnl-dev                 # oneDNN's headers: the Winograd inference candidate calls the oneDNN
+                                # LibTorch already links (optional to build)
     zlib1g-dev libssl-dev nlohmann-json3-dev libopencv-dev libgtest-dev
     libcli11-dev                # scalelab-cli's option parsing (header-only CLI11 2.x)
     dataset-fashion-mnist       # the default dataset, /usr/share/datasets/fashion-mnist

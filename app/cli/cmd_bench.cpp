@@ -37,7 +37,8 @@ struct BenchCliOptions {
 };
 
 // `bench --layers`: every dense-conv and linear shape of the model timed with LibTorch's path,
-// im2col + GEMM and (stride-1 3x3) Winograd, in inference and training, against the peak
+// im2col + GEMM and (stride-1 3x3) Winograd -- ours F(2x2, 3x3) and, for inference, oneDNN's
+// F(4x4, 3x3) -- in inference and training, against the peak
 // measured in the same run.
 int runBenchLayers(const BenchCliOptions& options) {
     const BenchOptions& o = options.bench;
@@ -59,7 +60,9 @@ int runBenchLayers(const BenchCliOptions& options) {
         std::printf(
             "%s at %d px, batch %lld, %d threads, NCHW float32\n"
             "peak: %.1f GFLOP/s, the higher of a 2048x2048 matmul (OpenBLAS) %.1f and "
-            "a GEMM-shaped 1x1 convolution (LibTorch's path) %.1f\n",
+            "a GEMM-shaped 1x1 convolution (LibTorch's path) %.1f\n"
+            "(the Winograd columns are effective rates, the direct convolution's MACs over the "
+            "time: they multiply less, so they can pass the peak)\n",
             o.spec.name.c_str(), o.spec.resolution, (long long)o.batchSize, runtimeInfo().threads,
             peak, matmul, convGemm);
     }
@@ -75,19 +78,19 @@ int runBenchLayers(const BenchCliOptions& options) {
         // Per type: every layer of it, timed with each kernel and with the best per shape.
         struct Sum {
             int64_t macs = 0;
-            double torchMs = 0, bestMs = 0, im2colMs = 0, winogradMs = 0;
-            bool im2col = true, winograd = true;
+            double torchMs = 0, bestMs = 0, im2colMs = 0, winogradMs = 0, onednnMs = 0;
+            bool im2col = true, winograd = true, onednn = true;
         };
         std::map<std::string, Sum> sums;
         std::vector<std::string> order;
         nlohmann::ordered_json rows = nlohmann::ordered_json::array();
         if (!options.json) {
-            std::printf("\n%s (%s):\n%-11s %-28s %6s %11s %11s %11s %9s\n",
+            std::printf("\n%s (%s):\n%-11s %-28s %6s %11s %11s %11s %11s %9s\n",
                         training ? "training" : "inference",
                         training ? "forward + backward, GFLOP/s = 3 x 2 x MACs / time"
                                  : "forward, GFLOP/s = 2 x MACs / time",
                         "type", "shape", "layers", "LibTorch", "im2col+GEMM", "Winograd",
-                        "fastest");
+                        "oneDNN-wino", "fastest");
         }
         for (const LayerTiming& l : t) {
             double best = l.torchMs;
@@ -100,6 +103,10 @@ int runBenchLayers(const BenchCliOptions& options) {
                 best = l.winogradMs;
                 winner = "Winograd";
             }
+            if (l.onednnWinogradMs > 0 && l.onednnWinogradMs < best) {
+                best = l.onednnWinogradMs;
+                winner = "oneDNN-wino";
+            }
             if (!sums.count(l.type)) {
                 order.push_back(l.type);
             }
@@ -111,6 +118,8 @@ int runBenchLayers(const BenchCliOptions& options) {
             s.winogradMs += l.winogradMs * l.count;
             s.im2col = s.im2col && l.im2colMs > 0;
             s.winograd = s.winograd && l.winogradMs > 0;
+            s.onednnMs += l.onednnWinogradMs * l.count;
+            s.onednn = s.onednn && l.onednnWinogradMs > 0;
             auto cell = [&](double ms) {
                 char buf[32];
                 if (ms <= 0) {
@@ -120,9 +129,10 @@ int runBenchLayers(const BenchCliOptions& options) {
                 return std::string(buf);
             };
             if (!options.json) {
-                std::printf("%-11s %-28s %6d %11s %11s %11s %9s\n", l.type.c_str(), l.shape.c_str(),
-                            l.count, cell(l.torchMs).c_str(), cell(l.im2colMs).c_str(),
-                            cell(l.winogradMs).c_str(), winner.c_str());
+                std::printf("%-11s %-28s %6d %11s %11s %11s %11s %9s\n", l.type.c_str(),
+                            l.shape.c_str(), l.count, cell(l.torchMs).c_str(),
+                            cell(l.im2colMs).c_str(), cell(l.winogradMs).c_str(),
+                            cell(l.onednnWinogradMs).c_str(), winner.c_str());
             }
             rows.push_back({{"type", l.type},
                             {"shape", l.shape},
@@ -133,6 +143,9 @@ int runBenchLayers(const BenchCliOptions& options) {
                                                          : nlohmann::ordered_json(nullptr)},
                             {"winograd_ms", l.winogradMs > 0 ? nlohmann::ordered_json(l.winogradMs)
                                                              : nlohmann::ordered_json(nullptr)},
+                            {"onednn_winograd_ms", l.onednnWinogradMs > 0
+                                                       ? nlohmann::ordered_json(l.onednnWinogradMs)
+                                                       : nlohmann::ordered_json(nullptr)},
                             {"fastest", winner}});
         }
         int64_t allMacs = 0;
@@ -143,8 +156,9 @@ int runBenchLayers(const BenchCliOptions& options) {
         if (!options.json) {
             std::printf(
                 "\nper type (all its layers): share of the MACs, GFLOP/s and %% of the "
-                "peak\n%-11s %6s %17s %17s %17s %17s\n",
-                "type", "MACs", "LibTorch", "im2col+GEMM", "Winograd", "fastest/shape");
+                "peak\n%-11s %6s %17s %17s %17s %17s %17s\n",
+                "type", "MACs", "LibTorch", "im2col+GEMM", "Winograd", "oneDNN-wino",
+                "fastest/shape");
         }
         for (const std::string& type : order) {
             const Sum& s = sums[type];
@@ -161,10 +175,11 @@ int runBenchLayers(const BenchCliOptions& options) {
                 return std::string(buf);
             };
             if (!options.json) {
-                std::printf("%-11s %5.1f%% %17s %17s %17s %17s\n", type.c_str(),
+                std::printf("%-11s %5.1f%% %17s %17s %17s %17s %17s\n", type.c_str(),
                             100.0 * double(s.macs) / double(std::max<int64_t>(allMacs, 1)),
                             cell(s.torchMs, true).c_str(), cell(s.im2colMs, s.im2col).c_str(),
-                            cell(s.winogradMs, s.winograd).c_str(), cell(s.bestMs, true).c_str());
+                            cell(s.winogradMs, s.winograd).c_str(),
+                            cell(s.onednnMs, s.onednn).c_str(), cell(s.bestMs, true).c_str());
             }
             types.push_back(
                 {{"type", type},
@@ -174,6 +189,8 @@ int runBenchLayers(const BenchCliOptions& options) {
                                             : nlohmann::ordered_json(nullptr)},
                  {"winograd_gflops", s.winograd ? nlohmann::ordered_json(rate(s.winogradMs))
                                                 : nlohmann::ordered_json(nullptr)},
+                 {"onednn_winograd_gflops", s.onednn ? nlohmann::ordered_json(rate(s.onednnMs))
+                                                     : nlohmann::ordered_json(nullptr)},
                  {"fastest_per_shape_gflops", rate(s.bestMs)}});
         }
         j[training ? "training" : "inference"] = {{"shapes", rows}, {"types", types}};

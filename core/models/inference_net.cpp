@@ -7,6 +7,7 @@
 #include "core/models/arch_plan.h"
 #include "core/models/layers.h"
 #include "core/ops/depthwise_conv.h"
+#include "core/ops/onednn_conv.h"
 
 namespace scalelab {
 
@@ -131,6 +132,10 @@ struct InferenceNet::Step {
     int64_t addStride = 1;         // Add: subsample the block input by this
     int64_t addPadChannels = 0;    // Add: zero channels appended to it
     int stageEnds = -1;            // >= 0: after this step the main branch is that stage's output
+    int64_t channels = 0;          // channels of the tensor the step makes (the plan's)
+    std::shared_ptr<OneDnnConv> onednn;  // Conv on oneDNN directly (the Winograd candidate)
+    bool addsResidual = false;           // Conv: adds the next (Add) step's residual itself
+    bool doneByConv = false;             // Add: done by the convolution before it
 };
 
 bool InferenceNet::blockedSupported(const ArchPlan& plan) {
@@ -182,6 +187,18 @@ bool InferenceNet::blockedSupported(const ArchPlan& plan) {
     return true;
 }
 
+bool InferenceNet::winogradSupported(const ArchPlan& plan) {
+    if (!oneDnnWinogradAvailable() || !blockedSupported(plan)) {
+        return false;
+    }
+    for (const PlanLayer& l : plan.layers) {
+        if (l.kind == LayerKind::Conv && l.groups != 1) {
+            return false;
+        }
+    }
+    return true;
+}
+
 InferenceNet::InferenceNet(const ScaleModelImpl& model) {
     const ArchPlan& plan = model.plan();
     const FoldedWeights f = foldBatchNorm(model);
@@ -189,9 +206,13 @@ InferenceNet::InferenceNet(const ScaleModelImpl& model) {
     const std::vector<int> prev = previousOnBranch(plan);
     channelsLast_ = model.channelsLast();
     blocked_ = model.blockedInference() && blockedSupported(plan);
+    winograd_ = model.winogradInference() && winogradSupported(plan);
     for (const auto& p : model.parameters()) {
-        blocked_ = blocked_ && p.is_cpu() && p.scalar_type() == torch::kFloat;
+        const bool cpuFloat = p.is_cpu() && p.scalar_type() == torch::kFloat;
+        blocked_ = blocked_ && cpuFloat;
+        winograd_ = winograd_ && cpuFloat;
     }
+    blocked_ = blocked_ && !winograd_;
     const auto layout =
         channelsLast_ ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
     auto weight4d = [&](const std::string& key, const std::string& layer) {
@@ -222,6 +243,7 @@ InferenceNet::InferenceNet(const ScaleModelImpl& model) {
         }
         Step s;
         s.shortcut = l.shortcut;
+        s.channels = l.out;
         bool emitted = true;
         switch (l.kind) {
             case LayerKind::Conv:
@@ -343,6 +365,27 @@ InferenceNet::InferenceNet(const ScaleModelImpl& model) {
         }
         steps_[size_t(step)].stageEnds = int(stage);
     }
+    if (winograd_) {
+        // A convolution followed directly by its block's residual add (and the ReLU after it)
+        // does the add itself: oneDNN's sum post-op writes into the residual's tensor.
+        for (size_t i = 0; i < steps_.size(); ++i) {
+            Step& s = steps_[i];
+            if (s.kind != Step::Kind::Conv) {
+                continue;
+            }
+            ActKind act = s.act;
+            if (i + 1 < steps_.size() && steps_[i + 1].kind == Step::Kind::Add && !s.shortcut &&
+                !steps_[i + 1].shortcut && s.act == ActKind::None && steps_[i + 1].addStride == 1 &&
+                steps_[i + 1].addPadChannels == 0 && !steps_[i + 1].startsBlock) {
+                s.addsResidual = true;
+                s.addFromShortcut = steps_[i + 1].addFromShortcut;
+                steps_[i + 1].doneByConv = true;
+                act = steps_[i + 1].act;
+            }
+            s.onednn = std::make_shared<OneDnnConv>(s.w, s.b, s.stride, s.pad, act == ActKind::ReLU,
+                                                    /*winograd=*/true);
+        }
+    }
     if (blocked_) {
         torch::NoGradGuard guard;
         for (Step& s : steps_) {
@@ -357,6 +400,72 @@ InferenceNet::InferenceNet(const ScaleModelImpl& model) {
         }
     }
     folded_ = int64_t(f.foldedNorms.size());
+}
+
+// The Winograd candidate's forward: activations in nChw16c (core/ops/onednn_conv.h) from the
+// first convolution (which reads the plain input) to the global pooling; the head runs dense.
+torch::Tensor InferenceNet::runOneDnn(const torch::Tensor& input,
+                                      std::vector<torch::Tensor>* stages) const {
+    torch::NoGradGuard guard;
+    torch::Tensor cur = input.contiguous();
+    if (steps_.empty() || steps_.front().kind != Step::Kind::Conv) {
+        cur = toBlocked16(cur);
+    }
+    torch::Tensor blockIn, shortcut;
+    for (size_t i = 0; i < steps_.size(); ++i) {
+        const Step& s = steps_[i];
+        if (s.startsBlock) {
+            blockIn = cur;
+            shortcut = cur;
+        }
+        torch::Tensor& x = s.shortcut ? shortcut : cur;
+        switch (s.kind) {
+            case Step::Kind::Conv: {
+                torch::Tensor r;
+                if (s.addsResidual) {
+                    r = s.addFromShortcut ? shortcut : blockIn;
+                    // Written in place: the block's input is not read after its add.
+                    if (r.dim() != 5 || r.data_ptr() == x.data_ptr()) {
+                        r = r.dim() == 5 ? r.clone() : toBlocked16(r);
+                    }
+                }
+                x = s.onednn->forward(x, r);
+                break;
+            }
+            case Step::Kind::Add: {
+                if (s.doneByConv) {
+                    break;
+                }
+                const torch::Tensor& r = s.addFromShortcut ? shortcut : blockIn;
+                x = applyAct(x + r, s.act, true);
+                break;
+            }
+            case Step::Kind::Act:
+                x = applyAct(x, s.act, false);
+                break;
+            case Step::Kind::MaxPool:
+                x = maxPoolBlocked16(x, s.kernel, s.stride, s.pad);
+                break;
+            case Step::Kind::GlobalPool:
+                x = globalPoolBlocked16(x)
+                        .narrow(1, 0, s.channels)
+                        .reshape({x.size(0), s.channels, 1, 1});
+                break;
+            case Step::Kind::Linear:
+                x = applyAct(torch::linear(x.flatten(1), s.w, s.b), s.act, true);
+                break;
+            case Step::Kind::Scale:
+            case Step::Kind::SqueezeExcite:
+                throw Error(
+                    "inference path: a step oneDNN's path does not run (a bug: "
+                    "winogradSupported accepted the plan)");
+        }
+        if (stages && s.stageEnds >= 0) {
+            (*stages)[size_t(s.stageEnds)] =
+                cur.dim() == 5 ? fromBlocked16(cur, s.channels) : cur.clone();
+        }
+    }
+    return cur.dim() == 5 ? fromBlocked16(cur, steps_.back().channels) : cur;
 }
 
 InferenceNet::~InferenceNet() = default;
@@ -383,6 +492,9 @@ torch::Tensor InferenceNet::run(const torch::Tensor& input, std::vector<torch::T
     }
     const bool inPlace = !keepGraph;
     const bool blocked = blocked_ && !keepGraph && input.scalar_type() == torch::kFloat;
+    if (winograd_ && !keepGraph && input.scalar_type() == torch::kFloat && input.is_cpu()) {
+        return runOneDnn(input, stages);
+    }
     torch::Tensor cur = channelsLast_ ? input.contiguous(torch::MemoryFormat::ChannelsLast) : input;
     if (blocked) {
         cur = input.contiguous().to_mkldnn();

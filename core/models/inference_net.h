@@ -49,6 +49,11 @@ public:
     // projection shortcuts. The model's blockedInference() then selects it (float32, CPU).
     static bool blockedSupported(const ArchPlan& plan);
     bool blocked() const { return blocked_; }
+    // Whether a plan can run with every convolution on oneDNN directly (core/ops/onednn_conv.h):
+    // as blockedSupported, convolutions ungrouped, and this build and processor offer oneDNN's
+    // Winograd kernel. The model's winogradInference() then selects it (float32, CPU).
+    static bool winogradSupported(const ArchPlan& plan);
+    bool winograd() const { return winograd_; }
 
     int64_t foldedNorms() const;       // BatchNorms folded into a convolution
     int64_t fusedActivations() const;  // activations applied in place to their producer's output
@@ -58,10 +63,12 @@ private:
     struct Step;
     torch::Tensor run(const torch::Tensor& x, std::vector<torch::Tensor>* stages,
                       bool keepGraph) const;
+    torch::Tensor runOneDnn(const torch::Tensor& x, std::vector<torch::Tensor>* stages) const;
     std::vector<Step> steps_;
     bool channelsLast_ = false;
-    bool blocked_ = false;  // oneDNN blocked layout (forward only; forwardFeatures with a graph
-                            // runs the dense weights)
+    bool blocked_ = false;   // oneDNN blocked layout (forward only; forwardFeatures with a graph
+                             // runs the dense weights)
+    bool winograd_ = false;  // oneDNN directly, Winograd for 3x3/1 (forward only, as blocked_)
     int64_t folded_ = 0, fused_ = 0;
     int stageCount_ = 0;  // stem + stages
 };

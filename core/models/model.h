@@ -59,6 +59,10 @@ public:
     // (InferenceNet::blockedSupported); training never uses it. Chosen by measuring.
     void setBlockedInference(bool enabled) { blockedInference_ = enabled; }
     bool blockedInference() const { return blockedInference_; }
+    // Inference with every convolution run by oneDNN directly, stride-1 3x3 ones on its Winograd
+    // kernel (InferenceNet::winogradSupported; core/ops/onednn_conv.h). Chosen by measuring.
+    void setWinogradInference(bool enabled) { winogradInference_ = enabled; }
+    bool winogradInference() const { return winogradInference_; }
 
     // Recompute BatchNorm + activation in the backward pass instead of keeping their outputs
     // (default on; off: the modules' own forward while training, for comparisons).
@@ -82,6 +86,7 @@ protected:
     bool channelsLast_ = false;
     bool fastDepthwise_ = true;
     bool blockedInference_ = false;
+    bool winogradInference_ = false;
     bool recompute_ = true;
 
 private:

@@ -9,6 +9,7 @@
 
 #include "core/ops/conv_kernels.h"
 #include "core/ops/depthwise_conv.h"
+#include "core/ops/onednn_conv.h"
 
 namespace scalelab {
 
@@ -149,6 +150,17 @@ std::vector<LayerTiming> benchLayers(const ArchPlan& plan, int64_t batch, bool t
                 t.winogradMs = time([&](const torch::Tensor& xi, const torch::Tensor& wi) {
                     return convWinograd3x3(xi, wi, b);
                 });
+                if (!training && oneDnnWinogradAvailable()) {
+                    // Activations stay in oneDNN's layout from layer to layer: timed without the
+                    // conversion.
+                    const OneDnnConv conv(w, b, 1, 1, false, /*winograd=*/true);
+                    const torch::Tensor xb = toBlocked16(x);
+                    torch::NoGradGuard guard;
+                    const double ms = medianMs(reps, [&] { conv.forward(xb); });
+                    if (conv.implementation().find("wino") != std::string::npos) {
+                        t.onednnWinogradMs = ms;
+                    }
+                }
             }
         }
         out.push_back(t);

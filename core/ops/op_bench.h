@@ -37,6 +37,9 @@ struct LayerTiming {
     double torchMs = 0;     // LibTorch's conv2d / linear (oneDNN), median ms at the batch
     double im2colMs = 0;    // im2col + one GEMM (core/ops/conv_kernels.h); 0: not applicable
     double winogradMs = 0;  // Winograd F(2x2, 3x3); 0: not applicable (not a stride-1 3x3)
+    double onednnWinogradMs = 0;  // oneDNN's Winograd F(4x4, 3x3) on nChw16c activations (the
+                                  // inference path's Winograd candidate); 0: not applicable
+                                  // (training, not a stride-1 3x3, or no such kernel here)
 };
 
 // Times every distinct dense-conv and linear shape among `plan`'s layers at `batch` images,

@@ -82,6 +82,7 @@ BenchResult benchModel(const BenchOptions& o) {
     model->setChannelsLast(r.inferKernels.channelsLast && device.is_cpu());
     model->setFastDepthwise(r.inferKernels.fastDepthwise);
     model->setBlockedInference(r.inferKernels.blocked);
+    model->setWinogradInference(r.inferKernels.winograd);
     std::vector<double> infer;
     {
         torch::NoGradGuard guard;

@@ -25,8 +25,9 @@ namespace scalelab {
 
 namespace {
 
-constexpr int kCacheVersion = 3;  // 2: inference candidates include oneDNN's blocked layout;
-                                  // 3: training is timed on the training path (train_path.h)
+constexpr int kCacheVersion = 4;  // 2: inference candidates include oneDNN's blocked layout;
+                                  // 3: training is timed on the training path (train_path.h);
+                                  // 4: and oneDNN's Winograd convolutions (onednn_conv.h)
 constexpr const char* kRunFile = "kernels.json";
 
 // FNV-1a, 64 bits, as 16 hex digits: a short stable name for a plan in the cache key.
@@ -63,7 +64,8 @@ nlohmann::json timingsToJson(const std::vector<KernelTiming>& timings) {
                        {"ms_per_step", t.msPerStep},
                        {"batch", t.batch},
                        {"cut_after_warmup", t.cut},
-                       {"blocked", t.blocked}});
+                       {"blocked", t.blocked},
+                       {"winograd", t.winograd}});
     }
     return out;
 }
@@ -81,6 +83,7 @@ std::vector<KernelTiming> timingsFromJson(const nlohmann::json& j) {
         k.batch = t.at("batch").get<int64_t>();
         k.cut = t.value("cut_after_warmup", false);
         k.blocked = t.value("blocked", false);
+        k.winograd = t.value("winograd", false);
         out.push_back(k);
     }
     return out;
@@ -116,6 +119,7 @@ void storeInCache(const std::string& path, const std::string& key, const KernelC
     cache["entries"][key] = {{"channels_last", choice.channelsLast},
                              {"fast_depthwise", choice.fastDepthwise},
                              {"blocked", choice.blocked},
+                             {"winograd", choice.winograd},
                              {"timings", timingsToJson(choice.timings)}};
     try {
         const std::string dir = path.substr(0, path.find_last_of('/'));
@@ -141,6 +145,7 @@ double timeCandidate(const KernelRequest& r, int64_t batch, const Candidate& k, 
     model->setChannelsLast(k.channelsLast);
     model->setFastDepthwise(k.fast);
     model->setBlockedInference(k.blocked);
+    model->setWinogradInference(k.winograd);
     const ModelSpec& s = r.plan.spec;
     const auto x = torch::randn({batch, s.inChannels, s.resolution, s.resolution});
     const auto y = torch::randint(s.numClasses, {batch}, torch::kInt64);
@@ -149,6 +154,12 @@ double timeCandidate(const KernelRequest& r, int64_t batch, const Candidate& k, 
     if (!r.training) {
         model->eval();
         net = std::make_unique<InferenceNet>(*model);  // what evaluation runs
+        if (k.winograd) {
+            // oneDNN generates its kernels and lays out the weights once per input shape (about
+            // as long as three forwards): a one-off, like building the net, not part of a step.
+            torch::NoGradGuard guard;
+            (void)net->forward(x);
+        }
     }
     double best = 1e300;
     cut = false;
@@ -255,6 +266,7 @@ KernelChoice chooseKernels(const KernelRequest& r, const ProgressFn& progress) {
                 c.channelsLast = e.at("channels_last").get<bool>();
                 c.fastDepthwise = e.at("fast_depthwise").get<bool>();
                 c.blocked = e.value("blocked", false);
+                c.winograd = e.value("winograd", false);
                 c.timings = timingsFromJson(e.value("timings", nlohmann::json::array()));
                 c.source = "cache";
                 return c;
@@ -265,7 +277,7 @@ KernelChoice chooseKernels(const KernelRequest& r, const ProgressFn& progress) {
         }
     }
     struct Candidate {
-        bool channelsLast, fast, blocked;
+        bool channelsLast, fast, blocked, winograd;
     };
     std::vector<Candidate> candidates;
     for (bool cl : {false, true}) {
@@ -276,12 +288,16 @@ KernelChoice chooseKernels(const KernelRequest& r, const ProgressFn& progress) {
             if (!dwFree && fast != c.fastDepthwise) {
                 continue;
             }
-            candidates.push_back({cl, fast, false});
+            candidates.push_back({cl, fast, false, false});
         }
     }
     // Inference may also run in oneDNN's blocked layout, where the plan allows it.
     if (!r.training && layoutFree && InferenceNet::blockedSupported(r.plan)) {
-        candidates.push_back({false, c.fastDepthwise, true});
+        candidates.push_back({false, c.fastDepthwise, true, false});
+    }
+    // And with every convolution on oneDNN directly, Winograd for 3x3/1 (AVX-512 processors).
+    if (!r.training && layoutFree && InferenceNet::winogradSupported(r.plan)) {
+        candidates.push_back({false, c.fastDepthwise, false, true});
     }
     reportProgress(progress, 0, int64_t(candidates.size()));
     // Timing draws random weights and data: the caller's random stream (dropout, stochastic
@@ -296,6 +312,7 @@ KernelChoice chooseKernels(const KernelRequest& r, const ProgressFn& progress) {
         const Candidate& k = candidates[i];
         KernelTiming t{k.channelsLast, k.fast, 0, batch};
         t.blocked = k.blocked;
+        t.winograd = k.winograd;
         t.msPerStep = timeCandidate(r, batch, k, best, t.cut);
         c.timings.push_back(t);
         if (t.msPerStep < best) {
@@ -303,6 +320,7 @@ KernelChoice chooseKernels(const KernelRequest& r, const ProgressFn& progress) {
             c.channelsLast = k.channelsLast;
             c.fastDepthwise = k.fast;
             c.blocked = k.blocked;
+            c.winograd = k.winograd;
         }
         reportProgress(progress, int64_t(i + 1), int64_t(candidates.size()));
     }
@@ -315,7 +333,10 @@ KernelChoice chooseKernels(const KernelRequest& r, const ProgressFn& progress) {
 
 std::string describeKernelChoice(const KernelChoice& c, bool hasDepthwise) {
     std::ostringstream s;
-    s << (c.blocked ? "oneDNN blocked" : c.channelsLast ? "channels-last" : "NCHW");
+    s << (c.winograd       ? "oneDNN Winograd"
+          : c.blocked      ? "oneDNN blocked"
+          : c.channelsLast ? "channels-last"
+                           : "NCHW");
     if (hasDepthwise) {
         s << (c.fastDepthwise ? ", our depthwise" : ", LibTorch's depthwise");
     }
@@ -327,7 +348,8 @@ std::string describeKernelChoice(const KernelChoice& c, bool hasDepthwise) {
             char ms[32];
             std::snprintf(ms, sizeof ms, "%.1f", t.msPerStep);
             s << (i ? "," : "") << " "
-              << (t.blocked        ? "blocked"
+              << (t.winograd       ? "winograd"
+                  : t.blocked      ? "blocked"
                   : t.channelsLast ? "channels-last"
                                    : "NCHW");
             if (hasDepthwise) {
@@ -346,6 +368,7 @@ nlohmann::ordered_json kernelChoiceToJson(const KernelChoice& c) {
     j["channels_last"] = c.channelsLast;
     j["fast_depthwise"] = c.fastDepthwise;
     j["blocked"] = c.blocked;
+    j["winograd"] = c.winograd;
     j["source"] = c.source;
     j["key"] = c.key;
     j["note"] = c.note;
@@ -368,6 +391,7 @@ bool readKernelChoice(const std::string& runDir, KernelChoice& c) {
         r.channelsLast = j.at("channels_last").get<bool>();
         r.fastDepthwise = j.at("fast_depthwise").get<bool>();
         r.blocked = j.value("blocked", false);
+        r.winograd = j.value("winograd", false);
         r.source = "recorded";
         r.key = j.value("key", "");
         r.timings = timingsFromJson(j.value("timings", nlohmann::json::array()));

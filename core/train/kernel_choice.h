@@ -32,6 +32,7 @@ struct KernelTiming {
     double msPerStep = 0;       // the fastest of the timed steps, milliseconds
     int64_t batch = 0;          // images per timed step
     bool blocked = false;       // inference in oneDNN's blocked layout (channelsLast false)
+    bool winograd = false;      // inference on oneDNN directly, Winograd for 3x3/1 convolutions
     bool cut = false;           // stopped after its warm-up step, already over 1.5 x the best
                                 // candidate's time (msPerStep is that warm-up step)
 };
@@ -41,6 +42,8 @@ struct KernelChoice {
     bool fastDepthwise = true;          // our depthwise kernel (matters only with depthwise layers)
     bool blocked = false;               // inference in oneDNN's blocked layout (a candidate for
                                         // ResNets with projection shortcuts; never for training)
+    bool winograd = false;              // inference with every convolution on oneDNN directly,
+                                        // stride-1 3x3 ones Winograd (AVX-512; never training)
     std::string source;                 // "measured" (now), "cache", "flags", "gpu" (no choice:
                                         // NCHW and LibTorch's kernels), "recorded" (a resumed
                                         // run keeps its choice)

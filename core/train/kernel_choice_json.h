@@ -7,8 +7,9 @@
 
 namespace scalelab {
 
-// {"channels_last", "fast_depthwise", "blocked", "source", "key", "note", "timings": [{
-// "channels_last", "fast_depthwise", "ms_per_step", "batch", "cut_after_warmup", "blocked"}]}.
+// {"channels_last", "fast_depthwise", "blocked", "winograd", "source", "key", "note", "timings":
+// [{"channels_last", "fast_depthwise", "ms_per_step", "batch", "cut_after_warmup", "blocked",
+// "winograd"}]}.
 nlohmann::ordered_json kernelChoiceToJson(const KernelChoice& choice);
 
 }  // namespace scalelab

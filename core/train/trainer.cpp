@@ -686,6 +686,7 @@ LoadedRun loadRunFrom(const std::string& dir, TrainConfig c, std::shared_ptr<con
     run.model->setChannelsLast(kernels.channelsLast && run.device.is_cpu());
     run.model->setFastDepthwise(kernels.fastDepthwise);
     run.model->setBlockedInference(kernels.blocked);
+    run.model->setWinogradInference(kernels.winograd);
     run.model->eval();
     run.config = std::move(c);
     return run;

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "core/models/arch_plan.h"
+#include "core/models/inference_net.h"
 #include "core/models/layers.h"
 #include "core/models/model.h"
 #include "core/progress.h"
@@ -144,24 +145,41 @@ TEST(KernelChoice, OneFlagLeavesTheOtherChoiceToMeasure) {
     EXPECT_NE(rc.timings[0].channelsLast, rc.timings[1].channelsLast);
 }
 
-TEST(KernelChoice, InferenceOfAResNetAlsoTimesOneDnnsBlockedLayout) {
+TEST(KernelChoice, InferenceOfAResNetAlsoTimesOneDnnsBlockedLayoutAndWinograd) {
     test::TempDir dir;
     ModelSpec s = modelSpecFromName("resnet-18", 1, 10, 16);
     s.width = 0.25;
-    KernelRequest r = request(planModel(s), dir.file("kernels.json"));
+    const ArchPlan plan = planModel(s);
+    KernelRequest r = request(plan, dir.file("kernels.json"));
     r.training = false;
     const KernelChoice c = chooseKernels(r);
-    ASSERT_EQ(c.timings.size(), 3u);  // NCHW, channels-last, blocked
+    // NCHW, channels-last, blocked, and oneDNN's Winograd where this build and processor have it.
+    const bool winograd = InferenceNet::winogradSupported(plan);
+    ASSERT_EQ(c.timings.size(), winograd ? 4u : 3u);
     EXPECT_TRUE(c.timings[2].blocked);
+    EXPECT_FALSE(c.timings[2].winograd);
+    if (winograd) {
+        EXPECT_TRUE(c.timings[3].winograd);
+        EXPECT_FALSE(c.timings[3].blocked);
+    }
     const KernelTiming* best = &c.timings[0];
     for (const KernelTiming& t : c.timings) {
         best = t.msPerStep < best->msPerStep ? &t : best;
     }
     EXPECT_EQ(c.blocked, best->blocked);
+    EXPECT_EQ(c.winograd, best->winograd);
     const KernelChoice again = chooseKernels(r);
     EXPECT_EQ(again.source, "cache");
     EXPECT_EQ(again.blocked, c.blocked);
-    // Training never runs blocked; a fixed layout leaves it out.
+    EXPECT_EQ(again.winograd, c.winograd);
+    // A run records what it chose; a resume reads it back.
+    writeKernelChoice(dir.path(), c);
+    KernelChoice read;
+    ASSERT_TRUE(readKernelChoice(dir.path(), read));
+    EXPECT_EQ(read.winograd, c.winograd);
+    ASSERT_EQ(read.timings.size(), c.timings.size());
+    EXPECT_EQ(read.timings.back().winograd, c.timings.back().winograd);
+    // Training never runs blocked or on oneDNN directly; a fixed layout leaves both out.
     r.training = true;
     EXPECT_EQ(chooseKernels(r).timings.size(), 2u);
     r.training = false;
