@@ -247,13 +247,28 @@ torch::Tensor DataPipeline::images(Part part, int64_t resolution, const Progress
     if (it != cache_.end()) {
         return it->second;
     }
+    if (auto d = deferred_.find(key); d != deferred_.end()) {
+        // Checked when it was prepared; the run's own memory is free again by now.
+        torch::Tensor out = resizeImagesU8(d->second, resolution, progress);
+        cache_.emplace(key, out);
+        deferred_.erase(d);
+        return out;
+    }
     if (sourceReleased_) {
         throw SpecError(dataset_->name + ": the " + partName(part) + " images at " +
                         std::to_string(resolution) +
                         " px were not prepared, and the original images have been released");
     }
+    requireMemoryForResize(part, resolution);
     const auto& src = part == Part::Test ? dataset_->testImages : dataset_->trainImages;
-    // Refused before allocating: 10,000 test images at a huge resolution are tens of GB.
+    torch::Tensor out = resizeImagesU8(src.index_select(0, indices(part)), resolution, progress);
+    cache_.emplace(key, out);
+    return out;
+}
+
+// Refused before allocating: 10,000 test images at a huge resolution are tens of GB.
+void DataPipeline::requireMemoryForResize(Part part, int64_t resolution) const {
+    const auto& src = part == Part::Test ? dataset_->testImages : dataset_->trainImages;
     const int64_t n = indices(part).numel();
     const double bytes = double(n) * double(src.size(1)) * double(resolution) * double(resolution);
     const uint64_t available = availableMemoryBytes();
@@ -267,9 +282,36 @@ torch::Tensor DataPipeline::images(Part part, int64_t resolution, const Progress
                       bytes / double(1 << 30), double(available) / double(1 << 30));
         throw SpecError(buf);
     }
-    torch::Tensor out = resizeImagesU8(src.index_select(0, indices(part)), resolution, progress);
-    cache_.emplace(key, out);
-    return out;
+}
+
+bool DataPipeline::prepare(Part part, int64_t resolution, bool deferrable,
+                           const ProgressFn& progress) {
+    if (resolution < 1) {
+        throw SpecError("resolution " + std::to_string(resolution) + " px must be at least 1");
+    }
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        const auto key = std::make_pair(int(part), resolution);
+        if (cache_.count(key) || deferred_.count(key)) {
+            return false;
+        }
+        if (deferrable && !sourceReleased_) {
+            const auto& src = part == Part::Test ? dataset_->testImages : dataset_->trainImages;
+            const int64_t originalPixels = src.size(2) * src.size(3);
+            if (originalPixels < resolution * resolution) {
+                requireMemoryForResize(part, resolution);
+                deferred_.emplace(key, src.index_select(0, indices(part)));
+                return false;
+            }
+        }
+    }
+    images(part, resolution, progress);
+    return true;
+}
+
+size_t DataPipeline::deferredParts() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return deferred_.size();
 }
 
 void DataPipeline::releaseSourceImages() {

@@ -360,6 +360,7 @@ TrainSummary runTrainingLocked(const TrainConfig& c, const std::string& dir,
 
     // Prepare (resize once) every split at the model's resolution before timing anything, as
     // its own phase with progress: at 224 px this takes longer than an epoch of a small model.
+    // A resize that cannot fit is refused here, before an epoch is spent.
     try {
         for (const auto& [part, what] :
              {std::pair{Part::Train, "training"}, std::pair{Part::Validation, "validation"},
@@ -368,7 +369,10 @@ TrainSummary runTrainingLocked(const TrainConfig& c, const std::string& dir,
                 const std::string phase = "resizing " + withThousands(data.size(part)) + " " +
                                           what + " images to " +
                                           std::to_string(c.model.resolution) + " px";
-                data.images(part, c.model.resolution, preparingPhase(c, hooks, phase, false));
+                // The test part waits for the final evaluation where its originals are smaller
+                // than the resized copy (not held through training; checked to fit now).
+                data.prepare(part, c.model.resolution, /*deferrable=*/part == Part::Test,
+                             preparingPhase(c, hooks, phase, false));
             }
         }
         // The layout and depthwise kernel: a resumed run keeps what it trained with; a new one

@@ -141,6 +141,46 @@ TEST(Pipeline, ReleasingTheSourceImagesKeepsWhatWasPrepared) {
     p.releaseSourceImages();  // twice is harmless
 }
 
+TEST(Pipeline, APartWhoseOriginalsAreSmallerWaitsForItsFirstUse) {
+    std::weak_ptr<const Dataset> original;
+    DataPipeline p = [&] {
+        auto ds = syntheticDataset(40, 8, 2, 28, 28);
+        original = ds;
+        return DataPipeline(ds, {0.25, 0, 0, 1});
+    }();
+    DataPipeline reference(syntheticDataset(40, 8, 2, 28, 28), {0.25, 0, 0, 1});
+    int calls = 0;
+    const ProgressFn count = [&](int64_t, int64_t) { return ++calls > 0; };
+    // Upscaled: 28x28 originals are smaller than 32x32 copies, so the test part waits.
+    EXPECT_TRUE(p.prepare(Part::Train, 32, /*deferrable=*/false, count));
+    EXPECT_FALSE(p.prepare(Part::Test, 32, /*deferrable=*/true, count));
+    EXPECT_EQ(p.deferredParts(), 1u);
+    EXPECT_EQ(p.cachedResolutions(), 1u);
+    const int callsAfterTrain = calls;
+    EXPECT_GT(callsAfterTrain, 0);
+    p.releaseSourceImages();
+    EXPECT_TRUE(original.expired()) << "the deferred part holds only its own images";
+    // Resized on first use, after the release, exactly as an up-front resize would have been.
+    EXPECT_TRUE(torch::equal(p.images(Part::Test, 32), reference.images(Part::Test, 32)));
+    EXPECT_EQ(p.deferredParts(), 0u);
+    EXPECT_EQ(calls, callsAfterTrain) << "prepare reported progress for a resize it did not run";
+    // Downscaled: the resized copy is the smaller one, so it is made now.
+    DataPipeline q(syntheticDataset(40, 8, 2, 28, 28), {0.25, 0, 0, 1});
+    EXPECT_TRUE(q.prepare(Part::Test, 16, /*deferrable=*/true));
+    EXPECT_EQ(q.deferredParts(), 0u);
+    EXPECT_FALSE(q.prepare(Part::Test, 16, /*deferrable=*/true));  // already there
+    // A resize that could never fit is refused when prepared, deferrable or not.
+    for (bool deferrable : {false, true}) {
+        try {
+            q.prepare(Part::Test, 4'000'000, deferrable);
+            FAIL() << "expected a SpecError";
+        } catch (const SpecError& e) {
+            EXPECT_NE(std::string(e.what()).find("needs about"), std::string::npos) << e.what();
+        }
+    }
+    EXPECT_EQ(q.deferredParts(), 0u);
+}
+
 TEST(Pipeline, ASharedDatasetKeepsItsImagesWhenAPipelineReleasesThem) {
     auto ds = syntheticDataset(20, 4, 1, 8, 8);
     DataPipeline p(ds, {0.0, 0, 0, 1});
