@@ -154,7 +154,10 @@ struct SqueezeExcite {
 
     // dL/d(pooled), dL/d(fc1 weight, bias, fc2 weight, bias) from dL/dg.
     std::tuple<Tensor, Tensor, Tensor, Tensor, Tensor> backward(const Tensor& dg) const {
-        const Tensor dz2 = at::sigmoid_backward(dg, g);
+        return backwardFromLogit(at::sigmoid_backward(dg, g));
+    }
+    // The same from dL/dz2, the gradient before the sigmoid (g = sigmoid(z2)).
+    std::tuple<Tensor, Tensor, Tensor, Tensor, Tensor> backwardFromLogit(const Tensor& dz2) const {
         auto [da1, dw2, db2] = pointwiseBackward(dz2, a1, w2);
         auto [dp, dw1, db1] = pointwiseBackward(actBackward(da1, z1, act), pooled, w1);
         return {dp, dw1, db1, dw2, db2};
@@ -165,6 +168,20 @@ struct SqueezeExcite {
     Tensor z1, a1;          // fc1's output and its activation
     Tensor g;               // the scale [N, C, 1, 1]; undefined without SE
 };
+
+// The sum over H and W of a * b, [N, C, 1, 1], a few images at a time: no temporary of the
+// tensors' full size.
+Tensor sumOverMapOfProduct(const Tensor& a, const Tensor& b) {
+    const int64_t n = a.size(0);
+    const int64_t perImage = std::max<int64_t>(1, a.numel() / std::max<int64_t>(1, n));
+    const int64_t chunk = std::max<int64_t>(1, (int64_t(1) << 20) / perImage);  // ~4 MB float
+    std::vector<Tensor> parts;
+    for (int64_t i = 0; i < n; i += chunk) {
+        const int64_t len = std::min(chunk, n - i);
+        parts.push_back((a.narrow(0, i, len) * b.narrow(0, i, len)).sum({2, 3}, true));
+    }
+    return parts.size() == 1 ? parts.front() : torch::cat(parts);
+}
 
 // conv(chain(u)), the chain with an optional squeeze-excitation scale. Keeps u, the parameters,
 // the batch statistics and the pooled activations; the chain's output is recomputed in the
@@ -223,15 +240,24 @@ public:
         const bool needW = ctx->needs_input_grad(7);
         const bool needB = hasBias && ctx->needs_input_grad(8);
 
-        // The chain again: BatchNorm's output, the activation's, the scaled input of the conv.
-        // ReLU and ReLU6 run in place (their gradient reads the same from the output as from the
-        // input); SiLU's needs its input, so that stays.
+        // The chain again: BatchNorm's output, the activation's, the scaled input of the conv,
+        // all in one buffer for SiLU. ReLU and ReLU6 run in place as well (their gradient reads
+        // the same from the output as from the input). SiLU's gradient needs its input, the
+        // BatchNorm's output: it is made again after the convolution's backward (one more pass),
+        // so that only three tensors of the chain's size are live while that runs -- u, the
+        // conv's input and its gradient -- instead of four (five with squeeze-excitation). The
+        // largest chain of a run sets its peak memory (EfficientNet-B0 at 64 px: 50 MB each).
+        const bool silu = act == ActKind::SiLU;
         Tensor vbn = batchNormApply(u, bnW, bnB, mean, invstd);
-        Tensor vact = actForward(vbn, act, /*inPlace=*/act != ActKind::SiLU);
+        Tensor vact = actForward(vbn, act, /*inPlace=*/true);
+        if (silu) {
+            vbn = Tensor();  // its buffer holds the activation's output now
+        }
         const SqueezeExcite se(pooled, saved[3], saved[4], saved[5], saved[6],
                                ActKind(ctx->saved_data["se_act"].toInt()));
         const Tensor& g = se.g;
-        Tensor h = g.defined() ? vact * g : vact;
+        Tensor h = g.defined() ? (silu ? vact.mul_(g) : vact * g) : vact;
+        const double mapSize = double(h.size(2) * h.size(3));
 
         Tensor dh, dw, db;
         if (ctx->saved_data["ours"].toBool()) {
@@ -253,19 +279,30 @@ public:
             dw = dw.contiguous(w.suggest_memory_format());  // the parameter's layout
         }
 
-        h = Tensor();
         tensor_list out(11);
         // dh becomes the gradient of the activation's output, then of its input, in place.
         if (g.defined()) {
-            // h = vact * g: dg sums over the map, then back through SE to the pooled activations,
-            // whose mean spreads evenly over the map.
-            const Tensor dg = (dh * vact).sum({2, 3}, /*keepdim=*/true);
-            dh.mul_(g);
+            // h = vact * g: dL/dg = sum over the map of dh * vact, then back through SE to the
+            // pooled activations, whose mean spreads evenly over the map. With SiLU only h is
+            // left: sum(dh * vact) = sum(dh * h) / g, so the gradient before SE's sigmoid,
+            // dL/dg * g (1 - g), is sum(dh * h) * (1 - g) -- no division by g.
             Tensor dpooled;
-            std::tie(dpooled, out[3], out[4], out[5], out[6]) = se.backward(dg);
-            dh.add_(dpooled.div_(double(vact.size(2) * vact.size(3))));
+            if (silu) {
+                std::tie(dpooled, out[3], out[4], out[5], out[6]) =
+                    se.backwardFromLogit(sumOverMapOfProduct(dh, h).mul_(1.0 - g));
+            } else {
+                std::tie(dpooled, out[3], out[4], out[5], out[6]) =
+                    se.backward(sumOverMapOfProduct(dh, vact));
+            }
+            dh.mul_(g);
+            dh.add_(dpooled.div_(mapSize));
         }
-        actBackwardInPlace(dh, act == ActKind::SiLU ? vbn : vact, act);
+        h = Tensor();
+        if (silu) {
+            vact = Tensor();
+            vbn = batchNormApply(u, bnW, bnB, mean, invstd);  // in the buffer just freed
+        }
+        actBackwardInPlace(dh, silu ? vbn : vact, act);
         vact = Tensor();
         vbn = Tensor();
         std::tie(out[0], out[1], out[2]) = at::native_batch_norm_backward(
