@@ -1,5 +1,7 @@
 #include "core/runtime.h"
 
+#include <atomic>
+
 #include <torch/torch.h>
 #include <torch/version.h>
 
@@ -56,6 +58,9 @@ namespace {
 
 constexpr size_t kArenaMinBytes = size_t(1) << 20;  // smaller tensors stay on malloc
 MemoryArena* gArena = nullptr;                      // set once, never destroyed
+std::atomic<int> gBypassArena{0};                   // ArenaBypass scopes open
+std::atomic<int> gScratchOnArena{0};                // ScratchOnArena scopes open
+constexpr size_t kScratchMinBytes = 4096;           // the arena's page: smaller ones waste more
 
 void freeTensorBytes(void* p) {
     if (gArena && gArena->owns(p)) {
@@ -85,7 +90,11 @@ private:
         if (n == 0) {
             return {nullptr, nullptr, &freeTensorBytes, cpu};
         }
-        void* p = n >= kArenaMinBytes ? gArena->allocate(n) : nullptr;
+        const size_t least =
+            gScratchOnArena.load(std::memory_order_relaxed) > 0 ? kScratchMinBytes : kArenaMinBytes;
+        void* p = n >= least && gBypassArena.load(std::memory_order_relaxed) == 0
+                      ? gArena->allocate(n)
+                      : nullptr;
         if (!p && ::posix_memalign(&p, 64, n) != 0) {  // 64 B: LibTorch's CPU alignment
             p = nullptr;
         }
@@ -102,6 +111,22 @@ bool commitsEveryReservation() {
 }
 
 }  // namespace
+
+ArenaBypass::ArenaBypass() {
+    gBypassArena.fetch_add(1, std::memory_order_relaxed);
+}
+
+ArenaBypass::~ArenaBypass() {
+    gBypassArena.fetch_sub(1, std::memory_order_relaxed);
+}
+
+ScratchOnArena::ScratchOnArena() {
+    gScratchOnArena.fetch_add(1, std::memory_order_relaxed);
+}
+
+ScratchOnArena::~ScratchOnArena() {
+    gScratchOnArena.fetch_sub(1, std::memory_order_relaxed);
+}
 
 uint64_t memoryArenaReserveBytes() {
     const long pages = ::sysconf(_SC_PHYS_PAGES);

@@ -64,6 +64,29 @@ uint64_t memoryArenaReserveBytes();
 // not keep the last one's memory on top of its own. Costs the next phase one page fault per page
 // it touches again (about 0.2-0.45 s per GB here). Returns the bytes of arena gaps given back.
 uint64_t releaseFreedMemory();
+// While one is alive (in any thread), large CPU tensors are allocated outside the memory arena,
+// on glibc's heap. For what lives through all of a run's steps -- the parameters, their
+// gradients and the optimizer's state: a block of theirs made in the middle of a step's memory
+// stays there, and the next step's activations have to go around it (EfficientNet-B0 at 64 px:
+// 23 MB more). Nests.
+class ArenaBypass {
+public:
+    ArenaBypass();
+    ~ArenaBypass();
+    ArenaBypass(const ArenaBypass&) = delete;
+    ArenaBypass& operator=(const ArenaBypass&) = delete;
+};
+// While one is alive (in any thread), CPU tensors from 4 KiB up go to the memory arena, not only
+// large ones: for throw-away work (timing kernel candidates on models of their own) whose many
+// small tensors would otherwise be scattered through glibc's heap under the run that follows;
+// releaseFreedMemory gives all of it back. Nests.
+class ScratchOnArena {
+public:
+    ScratchOnArena();
+    ~ScratchOnArena();
+    ScratchOnArena(const ScratchOnArena&) = delete;
+    ScratchOnArena& operator=(const ScratchOnArena&) = delete;
+};
 struct MemoryArenaUse {
     bool active = false;         // useMemoryArena succeeded
     uint64_t liveBytes = 0;      // arena blocks in use, bytes

@@ -1,5 +1,7 @@
 #include "core/train/epoch_loop.h"
 
+#include "core/runtime.h"
+
 #include <chrono>
 #include <cmath>
 
@@ -48,6 +50,16 @@ int64_t batchesPerEpoch(int64_t images, int64_t batchSize) {
     return images / batchSize + (images % batchSize > 1 ? 1 : 0);
 }
 
+void makeGradients(ScaleModelImpl& model) {
+    const ArenaBypass offArena;
+    torch::NoGradGuard noGrad;
+    for (auto& p : model.parameters()) {
+        if (p.requires_grad() && !p.grad().defined()) {
+            p.mutable_grad() = torch::zeros_like(p);
+        }
+    }
+}
+
 EpochResult trainEpoch(ScaleModelImpl& model, torch::optim::Optimizer& opt, DataPipeline& data,
                        const TrainConfig& c, int64_t epoch, const torch::Device& device,
                        const EpochHooks& hooks) {
@@ -70,6 +82,10 @@ EpochResult trainEpoch(ScaleModelImpl& model, torch::optim::Optimizer& opt, Data
     auto seconds = [&] {
         return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     };
+    // Gradients zeroed in place each step (as Optimizer::zero_grad does in LibTorch 1.13; 2.x
+    // would drop them and the backward pass would make them again, among its activations).
+    makeGradients(model);
+    const std::vector<torch::Tensor> params = model.parameters();
     Batch b;
     while (it.next(b)) {
         if (hooks.cancel && hooks.cancel->load()) {
@@ -81,7 +97,11 @@ EpochResult trainEpoch(ScaleModelImpl& model, torch::optim::Optimizer& opt, Data
         for (auto& group : opt.param_groups()) {
             group.options().set_lr(r.lr);
         }
-        opt.zero_grad();
+        for (const auto& p : params) {
+            if (p.grad().defined()) {
+                const_cast<torch::Tensor&>(p).mutable_grad().detach_().zero_();
+            }
+        }
         const auto logits = model.forward(b.images);
         const auto loss = F::cross_entropy(logits, b.labels, lossOptions);
         const double lossValue = loss.item<double>();
@@ -91,7 +111,14 @@ EpochResult trainEpoch(ScaleModelImpl& model, torch::optim::Optimizer& opt, Data
             break;
         }
         loss.backward();
-        opt.step();
+        if (opt.state().size() < params.size()) {
+            // The optimizer makes its state at its first step: off the arena as well (not at
+            // every step: its temporaries belong on the arena, gone before the next step).
+            const ArenaBypass offArena;
+            opt.step();
+        } else {
+            opt.step();
+        }
         if (hooks.afterStep) {
             hooks.afterStep(model);
         }

@@ -21,6 +21,7 @@
 #include "core/models/inference_net.h"
 #include "core/models/model.h"
 #include "core/models/spec_json.h"
+#include "core/ops/onednn_conv.h"
 #include "core/progress.h"
 #include "core/runtime.h"
 #include "core/train/device.h"
@@ -323,6 +324,9 @@ TrainSummary runTrainingLocked(const TrainConfig& c, const std::string& dir,
     }
 
     torch::manual_seed(c.seed);
+    // The parameters and the optimizer's state live through the run: off the memory arena the
+    // training steps reuse (runtime.h), as their gradients (trainEpoch).
+    std::optional<ArenaBypass> paramsOffArena(std::in_place);
     ScaleModel model = buildModel(c.model);
     model->to(device);
     auto opt = makeOptimizer(c, *model);
@@ -345,6 +349,7 @@ TrainSummary runTrainingLocked(const TrainConfig& c, const std::string& dir,
         // The metrics file follows the checkpoint (a kill between the two writes is repaired).
         writeRunMetrics(dir, s.history);
     }
+    paramsOffArena.reset();
     for (const EpochMetrics& e : s.history) {
         if (e.valAccuracy > s.bestValAccuracy) {
             s.bestValAccuracy = e.valAccuracy;
@@ -387,8 +392,10 @@ TrainSummary runTrainingLocked(const TrainConfig& c, const std::string& dir,
             kr.threads = torch::get_num_threads();
             kr.layout = c.layout;
             kr.depthwise = c.depthwise;
+            const ScratchOnArena scratch;  // the candidates' models: all given back below
             kernels = chooseKernels(
                 kr, preparingPhase(c, hooks, "timing memory layouts and kernels", false));
+            clearOneDnnPrimitiveCache();  // the candidates' compiled convolutions
             writeKernelChoice(dir, kernels);
         }
         model->setChannelsLast(kernels.channelsLast && device.is_cpu());

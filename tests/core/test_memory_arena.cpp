@@ -202,6 +202,35 @@ TEST(MemoryArena, LibTorchTensorsOfAMebibyteAndMoreLiveThere) {
     EXPECT_GT(memoryArenaUse().releasedBytes, releasedBefore);
 }
 
+TEST(MemoryArena, ScopesKeepLongLivedTensorsOffItAndPutScratchOnIt) {
+    ASSERT_TRUE(useMemoryArena());
+    const uint64_t live = memoryArenaUse().liveBytes;
+    torch::Tensor kept, scratchSmall, tiny;
+    {
+        const ArenaBypass off;
+        kept = torch::ones({1 << 20});  // 4 MiB, on glibc's heap
+        { const ArenaBypass nested; }
+        EXPECT_EQ(memoryArenaUse().liveBytes, live) << "a nested scope ended the outer one";
+    }
+    EXPECT_EQ(memoryArenaUse().liveBytes, live);
+    {
+        const ScratchOnArena scratch;
+        scratchSmall = torch::ones({2048});  // 8 KB: on the arena within the scope
+        tiny = torch::ones({16});            // under a page: still malloc's
+        EXPECT_EQ(memoryArenaUse().liveBytes, live + 8192);
+        {
+            const ArenaBypass off;  // bypass wins where both are open
+            const auto t = torch::ones({4096});
+            EXPECT_EQ(memoryArenaUse().liveBytes, live + 8192);
+        }
+    }
+    const auto after = torch::ones({2048});  // small again once the scope ends
+    EXPECT_EQ(memoryArenaUse().liveBytes, live + 8192);
+    EXPECT_EQ(kept.sum().item<double>(), double(1 << 20));
+    scratchSmall = torch::Tensor();
+    EXPECT_EQ(memoryArenaUse().liveBytes, live);
+}
+
 TEST(MemoryArena, AForkedChildAllocatesWhileAnotherThreadWorks) {
     // The run loader probes damaged checkpoints in a forked child; the arena's lock must not be
     // inherited held from a thread that was allocating at the moment of the fork.

@@ -14,6 +14,8 @@
 #include "core/data/file_io.h"
 #include "core/error.h"
 #include "core/progress.h"
+#include "core/runtime.h"
+#include "core/train/epoch_loop.h"
 #include "core/train/run_folder.h"
 #include "core/train/run_loader.h"
 #include "core/train/train_api.h"
@@ -132,6 +134,42 @@ TEST(Trainer, ARunLetsGoOfTheOriginalImagesOnceTheyAreResized) {
     EXPECT_EQ(data()->trainImages.size(0), 2000);  // a shared dataset keeps its images
     EXPECT_EQ(metricsWithoutTimes(dir.file("alone")), metricsWithoutTimes(dir.file("shared")));
     EXPECT_EQ(alone.test.accuracy, shared.test.accuracy);
+}
+
+TEST(Trainer, GradientsAndOptimizerStateLiveOffTheMemoryArena) {
+    // Made among a step's activations they would stay in the holes those leave (runtime.h).
+    ASSERT_TRUE(useMemoryArena());
+    TrainConfig c = smallConfig(200, 1);
+    c.model = modelSpecFromName("resnet-18", 1, 10, 16);  // layer 4's 3x3 weights: 9 MB each
+    c.batchSize = 32;
+    torch::manual_seed(0);
+    ScaleModel model;
+    std::unique_ptr<torch::optim::Optimizer> opt;
+    {
+        const ArenaBypass off;  // as the trainer makes them
+        model = buildModel(c.model);
+        opt = makeOptimizer(c, *model);
+    }
+    DataPipeline pipeline(data(), c.split);
+    pipeline.images(Part::Train, 16);
+    const uint64_t live = memoryArenaUse().liveBytes;
+    makeGradients(*model);
+    for (const auto& p : model->parameters()) {
+        ASSERT_TRUE(p.grad().defined());
+        EXPECT_EQ(p.grad().abs().sum().item<double>(), 0.0);
+    }
+    EXPECT_EQ(memoryArenaUse().liveBytes, live);
+    const EpochResult r = trainEpoch(*model, *opt, pipeline, c, 1, torch::kCPU);
+    EXPECT_GT(r.batches, 2);
+    EXPECT_EQ(opt->state().size(), model->parameters().size());  // AdamW's moments exist
+    EXPECT_GT(memoryArenaUse().peakLiveBytes, live);             // the steps ran on the arena
+    EXPECT_EQ(memoryArenaUse().liveBytes, live)
+        << "a gradient or the optimizer's state was made on the arena";
+    double gradSum = 0;
+    for (const auto& p : model->parameters()) {
+        gradSum += p.grad().abs().sum().item<double>();
+    }
+    EXPECT_GT(gradSum, 0.0);  // the steps accumulated into the gradients made up front
 }
 
 TEST(Trainer, CancelStopsWithinOneBatch) {
